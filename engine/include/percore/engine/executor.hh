@@ -1,0 +1,144 @@
+// executor: runs a shard's ready tasks, queue by queue. Task queues have shares and a latency
+// flag; the executor picks the ready queue with the least weighted virtual runtime.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <percore/engine/task.hh>
+
+namespace percore {
+
+struct task_queue_options {
+  // Relative CPU share when several queues have ready work (1..1,000,000).
+  unsigned shares = 1000;
+  // Ready work in a latency queue preempts a running non-latency queue at once.
+  bool latency = false;
+  std::string name;
+};
+
+// Identifies a task queue of the engine it was created on.
+struct task_queue_handle {
+  std::uint16_t index = 0;
+  friend bool operator==(task_queue_handle, task_queue_handle) = default;
+};
+
+class executor {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  explicit executor(std::chrono::nanoseconds time_slice);
+  ~executor();
+  executor(const executor&) = delete;
+  executor& operator=(const executor&) = delete;
+
+  task_queue_handle create_queue(task_queue_options options);
+  // CPU time the queue's tasks have used so far.
+  std::chrono::nanoseconds queue_runtime(task_queue_handle queue) const;
+  task_queue_handle current_queue() const noexcept;
+
+  // Makes a suspended root runnable (at the back of its queue).
+  void schedule(detail::promise_base& root) noexcept;
+
+  // Runs ready tasks until none is left or one time slice has passed.
+  void run_ready();
+  bool has_ready() const noexcept { return ready_count_ > 0; }
+
+  // True once the running task has had its time slice, or a latency queue wants the CPU.
+  bool need_preempt() const noexcept {
+    return preempt_requested_ || clock::now() >= slice_end_;
+  }
+
+  // The root whose code is running now (null outside a task).
+  detail::promise_base* current() const noexcept { return current_; }
+  void set_current(detail::promise_base* root) noexcept { current_ = root; }
+
+  // Roots spawned and not yet freed.
+  std::size_t live_tasks() const noexcept { return live_tasks_; }
+  void on_spawned() noexcept { ++live_tasks_; }
+  void on_freed() noexcept { --live_tasks_; }
+
+  // Once stopping, every cancellable wait ends at once with operation_canceled.
+  bool stopping() const noexcept { return stopping_; }
+  void set_stopping(bool stopping) noexcept { stopping_ = stopping; }
+
+ private:
+  struct queue_state {
+    task_queue_options options;
+    detail::promise_base* head = nullptr;
+    detail::promise_base* tail = nullptr;
+    std::size_t ready = 0;
+    // Runtime divided by shares, in nanoseconds scaled by 1000 so that small shares still
+    // advance: the queue with the smallest value runs next.
+    std::uint64_t virtual_runtime = 0;
+    std::chrono::nanoseconds runtime{0};
+  };
+
+  queue_state* pick_queue() noexcept;
+  void run_queue(queue_state& queue);
+
+  std::vector<queue_state> queues_;
+  std::size_t ready_count_ = 0;
+  detail::promise_base* current_ = nullptr;
+  queue_state* running_queue_ = nullptr;
+  std::chrono::nanoseconds time_slice_;
+  clock::time_point slice_end_{};
+  bool preempt_requested_ = false;
+  bool stopping_ = false;
+  std::size_t live_tasks_ = 0;
+};
+
+namespace detail {
+// The executor of the engine running on this thread, or null.
+constinit inline thread_local executor* local_executor = nullptr;
+
+// The running root; throws std::logic_error when called outside a task on an engine.
+promise_base& current_task();
+
+// Whether an awaitable should end at once with operation_canceled.
+inline bool cancel_pending(const promise_base& root) noexcept {
+  return root.has(cancel_requested) || local_executor->stopping();
+}
+
+// Asks the root to stop: sets the flag and interrupts what it waits on, if anything.
+void request_cancel(promise_base& root) noexcept;
+
+// Suspends `leaf` as the running root's resumption point, waiting on `hook` (may be null).
+inline promise_base& park(std::coroutine_handle<> leaf, cancel_hook* hook) {
+  promise_base& root = current_task();
+  root.leaf = leaf;
+  root.waiting_on = hook;
+  root.flags &= static_cast<std::uint16_t>(~woken_by_cancel);
+  return root;
+}
+
+// Makes a parked root runnable again; `by_cancel` records why for the awaitable.
+inline void wake(promise_base& root, bool by_cancel = false) noexcept {
+  root.waiting_on = nullptr;
+  if (by_cancel) root.flags |= woken_by_cancel;
+  local_executor->schedule(root);
+}
+}  // namespace detail
+
+// True when the running task has used its time slice and should let others run.
+inline bool need_preempt() noexcept {
+  return detail::local_executor != nullptr && detail::local_executor->need_preempt();
+}
+
+// co_await yield(): lets every other ready task of the queue run first.
+struct yield_awaitable {
+  bool force;
+  bool await_ready() const noexcept { return !force && !need_preempt(); }
+  void await_suspend(std::coroutine_handle<> self) {
+    detail::promise_base& root = detail::park(self, nullptr);
+    detail::local_executor->schedule(root);
+  }
+  void await_resume() const noexcept {}
+};
+inline yield_awaitable yield() noexcept { return {true}; }
+// co_await maybe_yield(): yields only when the time slice is used up (cheap otherwise).
+inline yield_awaitable maybe_yield() noexcept { return {false}; }
+
+}  // namespace percore

@@ -1,0 +1,114 @@
+// frame_pool: the per-thread size-class allocator for coroutine frames and small engine
+// objects, so that spawning a task never reaches the global allocator in steady state.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace percore {
+
+class frame_pool {
+ public:
+  // Blocks are multiples of this; larger requests than `largest_block` use operator new.
+  static constexpr std::size_t granule = 16;
+  static constexpr std::size_t largest_block = 1024;
+  // Memory is taken from the system in aligned chunks of this size, on demand.
+  static constexpr std::size_t chunk_size = std::size_t{1} << 20;
+
+  frame_pool() = default;
+  ~frame_pool();
+  frame_pool(const frame_pool&) = delete;
+  frame_pool& operator=(const frame_pool&) = delete;
+
+  void* allocate(std::size_t size) {
+    if (size > largest_block) return allocate_large(size);
+    const std::size_t index = class_of(size);
+    if (free_block* block = free_lists_[index]) {
+      free_lists_[index] = block->next;
+      ++allocations_;
+      return block;
+    }
+    return allocate_slow(index);
+  }
+
+  // `size` must be the size given to allocate(). Safe from any thread: a block freed on a
+  // thread that does not own it goes back to its owner.
+  void deallocate(void* pointer, std::size_t size) noexcept {
+    if (size > largest_block) return deallocate_large(pointer, size);
+    chunk_header* chunk = chunk_of(pointer);
+    if (chunk->owner != this) return chunk->owner->deallocate_remote(pointer, size);
+    auto* block = static_cast<free_block*>(pointer);
+    const std::size_t index = class_of(size);
+    block->next = free_lists_[index];
+    free_lists_[index] = block;
+    ++deallocations_;
+  }
+
+  struct statistics {
+    std::uint64_t allocations;        // small blocks handed out
+    std::uint64_t deallocations;      // small blocks returned on the owning thread
+    std::uint64_t remote_deallocations;  // small blocks returned from another thread
+    std::uint64_t large_allocations;  // requests passed on to operator new
+    std::size_t chunk_bytes;          // memory taken from the system for small blocks
+  };
+  statistics stats() const noexcept;
+
+  // The calling thread's pool, created on first use and destroyed when the thread exits.
+  static frame_pool& local();
+
+ private:
+  struct free_block {
+    free_block* next;
+  };
+  struct remote_block {
+    remote_block* next;
+    std::uint32_t size;
+  };
+  struct chunk_header {
+    frame_pool* owner;
+    chunk_header* next_chunk;
+  };
+  static constexpr std::size_t class_count = largest_block / granule;
+
+  static std::size_t class_of(std::size_t size) noexcept {
+    return size == 0 ? 0 : (size - 1) / granule;
+  }
+  static chunk_header* chunk_of(void* pointer) noexcept {
+    return reinterpret_cast<chunk_header*>(reinterpret_cast<std::uintptr_t>(pointer) &
+                                           ~(chunk_size - 1));
+  }
+
+  void* allocate_slow(std::size_t index);
+  void* allocate_large(std::size_t size);
+  void deallocate_large(void* pointer, std::size_t size) noexcept;
+  void deallocate_remote(void* pointer, std::size_t size) noexcept;
+  void collect_remote_frees() noexcept;
+  void add_chunk();
+
+  std::array<free_block*, class_count> free_lists_{};
+  char* bump_ = nullptr;
+  char* bump_end_ = nullptr;
+  chunk_header* chunks_ = nullptr;
+  std::size_t chunk_bytes_ = 0;
+  std::uint64_t allocations_ = 0;
+  std::uint64_t deallocations_ = 0;
+  std::uint64_t large_allocations_ = 0;
+  std::atomic<std::uint64_t> remote_deallocations_{0};
+  // Blocks freed by other threads; taken back in bulk when a free list runs dry.
+  std::atomic<remote_block*> remote_frees_{nullptr};
+};
+
+namespace detail {
+// The calling thread's pool, or null before its first use (a plain pointer: no TLS wrapper).
+constinit inline thread_local frame_pool* local_frame_pool = nullptr;
+frame_pool& create_local_frame_pool();
+}  // namespace detail
+
+inline frame_pool& frame_pool::local() {
+  if (frame_pool* pool = detail::local_frame_pool) [[likely]] return *pool;
+  return detail::create_local_frame_pool();
+}
+
+}  // namespace percore

@@ -1,0 +1,113 @@
+// frame_pool: chunks from mmap (aligned so a block finds its chunk, and its owner, by masking
+// its address), carved by bump pointer, recycled through per-size-class free lists.
+#include <percore/engine/frame_pool.hh>
+
+#include <sys/mman.h>
+
+#include <memory>
+#include <new>
+
+namespace percore {
+namespace {
+
+// Maps `chunk_size` bytes aligned to `chunk_size`: over-map, then return the unaligned ends.
+// Pages are only touched, and so only resident, when blocks are carved from them.
+void* map_aligned_chunk() {
+  const std::size_t span = frame_pool::chunk_size * 2;
+  void* mapped = ::mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapped == MAP_FAILED) throw std::bad_alloc();
+  const auto start = reinterpret_cast<std::uintptr_t>(mapped);
+  const auto aligned = (start + frame_pool::chunk_size - 1) & ~(frame_pool::chunk_size - 1);
+  if (aligned > start) ::munmap(mapped, aligned - start);
+  const auto end = start + span;
+  const auto aligned_end = aligned + frame_pool::chunk_size;
+  if (end > aligned_end) ::munmap(reinterpret_cast<void*>(aligned_end), end - aligned_end);
+  return reinterpret_cast<void*>(aligned);
+}
+
+struct local_pool_owner {
+  std::unique_ptr<frame_pool> pool;
+  ~local_pool_owner() { detail::local_frame_pool = nullptr; }
+};
+thread_local local_pool_owner local_owner;
+
+}  // namespace
+
+frame_pool& detail::create_local_frame_pool() {
+  local_owner.pool = std::make_unique<frame_pool>();
+  detail::local_frame_pool = local_owner.pool.get();
+  return *local_owner.pool;
+}
+
+frame_pool::~frame_pool() {
+  while (chunks_ != nullptr) {
+    chunk_header* next = chunks_->next_chunk;
+    ::munmap(chunks_, chunk_size);
+    chunks_ = next;
+  }
+}
+
+void frame_pool::add_chunk() {
+  auto* chunk = static_cast<chunk_header*>(map_aligned_chunk());
+  chunk->owner = this;
+  chunk->next_chunk = chunks_;
+  chunks_ = chunk;
+  chunk_bytes_ += chunk_size;
+  // The header takes the first granule-aligned bytes; blocks follow.
+  bump_ = reinterpret_cast<char*>(chunk) + ((sizeof(chunk_header) + granule - 1) / granule) * granule;
+  bump_end_ = reinterpret_cast<char*>(chunk) + chunk_size;
+}
+
+void* frame_pool::allocate_slow(std::size_t index) {
+  collect_remote_frees();
+  if (free_block* block = free_lists_[index]) {
+    free_lists_[index] = block->next;
+    ++allocations_;
+    return block;
+  }
+  const std::size_t block_size = (index + 1) * granule;
+  if (bump_ == nullptr || static_cast<std::size_t>(bump_end_ - bump_) < block_size) add_chunk();
+  void* block = bump_;
+  bump_ += block_size;
+  ++allocations_;
+  return block;
+}
+
+void* frame_pool::allocate_large(std::size_t size) {
+  ++large_allocations_;
+  return ::operator new(size);
+}
+
+void frame_pool::deallocate_large(void* pointer, std::size_t size) noexcept {
+  ::operator delete(pointer, size);
+}
+
+void frame_pool::deallocate_remote(void* pointer, std::size_t size) noexcept {
+  auto* block = static_cast<remote_block*>(pointer);
+  block->size = static_cast<std::uint32_t>(size);
+  block->next = remote_frees_.load(std::memory_order_relaxed);
+  while (!remote_frees_.compare_exchange_weak(block->next, block, std::memory_order_release,
+                                              std::memory_order_relaxed)) {
+  }
+  remote_deallocations_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void frame_pool::collect_remote_frees() noexcept {
+  if (remote_frees_.load(std::memory_order_relaxed) == nullptr) return;
+  remote_block* block = remote_frees_.exchange(nullptr, std::memory_order_acquire);
+  while (block != nullptr) {
+    remote_block* next = block->next;
+    const std::size_t index = class_of(block->size);
+    auto* freed = reinterpret_cast<free_block*>(block);
+    freed->next = free_lists_[index];
+    free_lists_[index] = freed;
+    block = next;
+  }
+}
+
+frame_pool::statistics frame_pool::stats() const noexcept {
+  return {allocations_, deallocations_, remote_deallocations_.load(std::memory_order_relaxed),
+          large_allocations_, chunk_bytes_};
+}
+
+}  // namespace percore

@@ -1,0 +1,80 @@
+// result<T>: the value of an operation that can fail in an expected way (ECONNRESET, ENOENT,
+// timeouts, cancellation), carrying a std::error_code; .value() throws std::system_error.
+#pragma once
+
+#include <cerrno>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+namespace percore {
+
+// The error code for a negative errno as returned by the kernel (io_uring CQEs, raw syscalls).
+inline std::error_code error_from_errno(int error_number) noexcept {
+  return {error_number, std::system_category()};
+}
+
+template <class T>
+class [[nodiscard]] result {
+ public:
+  using value_type = T;
+
+  result(T value) : storage_(std::in_place_index<0>, std::move(value)) {}
+  result(std::error_code error) : storage_(std::in_place_index<1>, error) {}
+  result(std::errc error) : result(std::make_error_code(error)) {}
+
+  bool has_value() const noexcept { return storage_.index() == 0; }
+  explicit operator bool() const noexcept { return has_value(); }
+
+  T& value() & { throw_if_error(); return std::get<0>(storage_); }
+  const T& value() const& { throw_if_error(); return std::get<0>(storage_); }
+  T&& value() && { throw_if_error(); return std::get<0>(std::move(storage_)); }
+  T& operator*() & { return value(); }
+  T* operator->() { return &value(); }
+
+  // The error, or a default (no error) code when the result holds a value.
+  std::error_code error() const noexcept {
+    return has_value() ? std::error_code{} : std::get<1>(storage_);
+  }
+
+  template <class U>
+  T value_or(U&& fallback) const& {
+    return has_value() ? std::get<0>(storage_) : static_cast<T>(std::forward<U>(fallback));
+  }
+
+ private:
+  void throw_if_error() const {
+    if (!has_value()) throw std::system_error(std::get<1>(storage_));
+  }
+  std::variant<T, std::error_code> storage_;
+};
+
+template <>
+class [[nodiscard]] result<void> {
+ public:
+  using value_type = void;
+
+  result() = default;
+  result(std::error_code error) : error_(error) {}
+  result(std::errc error) : error_(std::make_error_code(error)) {}
+
+  bool has_value() const noexcept { return !error_; }
+  explicit operator bool() const noexcept { return has_value(); }
+  void value() const {
+    if (error_) throw std::system_error(error_);
+  }
+  std::error_code error() const noexcept { return error_; }
+
+ private:
+  std::error_code error_;
+};
+
+template <class T>
+struct is_result : std::false_type {};
+template <class T>
+struct is_result<result<T>> : std::true_type {};
+template <class T>
+inline constexpr bool is_result_v = is_result<T>::value;
+
+}  // namespace percore
