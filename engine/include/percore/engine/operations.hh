@@ -64,7 +64,9 @@ class [[nodiscard]] io_operation : detail::cancel_hook {
     return true;
   }
 
-  result<Value> await_resume() const { return detail::convert_result<Value>(request_.result); }
+  [[nodiscard]] result<Value> await_resume() const {
+    return detail::convert_result<Value>(request_.result);
+  }
 
  private:
   static void on_complete(io::request& request) noexcept {
@@ -88,7 +90,7 @@ class [[nodiscard]] timeout_operation {
   timeout_operation(const timeout_operation&) = delete;
   bool await_ready() const noexcept { return false; }
   bool await_suspend(std::coroutine_handle<> self) { return operation_.await_suspend(self); }
-  result<void> await_resume() const {
+  [[nodiscard]] result<void> await_resume() const {
     auto outcome = operation_.await_resume();
     if (outcome.error() == error_from_errno(ETIME)) return {};
     return outcome;

@@ -50,8 +50,10 @@ class [[nodiscard]] result {
   std::variant<T, std::error_code> storage_;
 };
 
+// Not [[nodiscard]] as a type: a sleep or a wait may be ignored on purpose. Operations whose
+// failure must be looked at mark their own await_resume [[nodiscard]].
 template <>
-class [[nodiscard]] result<void> {
+class result<void> {
  public:
   using value_type = void;
 
