@@ -61,6 +61,7 @@ void frame_pool::add_chunk() {
 void* frame_pool::allocate_slow(std::size_t index) {
   collect_remote_frees();
   if (free_block* block = free_lists_[index]) {
+    PERCORE_UNPOISON(block, (index + 1) * granule);
     free_lists_[index] = block->next;
     ++allocations_;
     return block;

@@ -7,6 +7,23 @@
 #include <cstddef>
 #include <cstdint>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define PERCORE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PERCORE_ASAN 1
+#endif
+#endif
+#if PERCORE_ASAN
+#include <sanitizer/asan_interface.h>
+// Freed blocks are poisoned so that AddressSanitizer sees a use of a destroyed frame.
+#define PERCORE_POISON(pointer, size) ASAN_POISON_MEMORY_REGION(pointer, size)
+#define PERCORE_UNPOISON(pointer, size) ASAN_UNPOISON_MEMORY_REGION(pointer, size)
+#else
+#define PERCORE_POISON(pointer, size) ((void)(pointer), (void)(size))
+#define PERCORE_UNPOISON(pointer, size) ((void)(pointer), (void)(size))
+#endif
+
 namespace percore {
 
 class frame_pool {
@@ -26,6 +43,7 @@ class frame_pool {
     if (size > largest_block) return allocate_large(size);
     const std::size_t index = class_of(size);
     if (free_block* block = free_lists_[index]) {
+      PERCORE_UNPOISON(block, size);
       free_lists_[index] = block->next;
       ++allocations_;
       return block;
@@ -43,6 +61,8 @@ class frame_pool {
     const std::size_t index = class_of(size);
     block->next = free_lists_[index];
     free_lists_[index] = block;
+    // The link stays readable; the rest of the block is poisoned until handed out again.
+    PERCORE_POISON(reinterpret_cast<char*>(pointer) + sizeof(free_block), size - sizeof(free_block));
     ++deallocations_;
   }
 
