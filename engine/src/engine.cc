@@ -1,5 +1,6 @@
 // engine: configuration checks, backend choice, the loop turn and the orderly stop.
 #include <percore/engine/engine.hh>
+#include <percore/engine/operations.hh>
 #include <percore/engine/timer.hh>
 
 #include <bit>
@@ -60,18 +61,22 @@ engine::~engine() = default;
 engine* engine::current() noexcept { return local_engine; }
 
 engine::activation::activation(engine& active)
-    : previous_engine_(local_engine), previous_executor_(detail::local_executor) {
+    : previous_engine_(local_engine),
+      previous_executor_(detail::local_executor),
+      previous_backend_(detail::local_backend) {
   if (local_engine != nullptr) {
     throw std::logic_error("percore: an engine is already running on this thread");
   }
   local_engine = &active;
   detail::local_executor = &active.executor_;
+  detail::local_backend = active.backend_.get();
   active.executor_.set_stopping(false);
 }
 
 engine::activation::~activation() {
   local_engine = previous_engine_;
   detail::local_executor = previous_executor_;
+  detail::local_backend = previous_backend_;
 }
 
 void engine::react() {

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <system_error>
 
@@ -113,25 +114,45 @@ executor::queue_state* executor::pick_queue() noexcept {
 }
 
 void executor::run_ready() {
-  const clock::time_point turn_end = clock::now() + time_slice_;
+  if (ready_count_ == 0) return;
+  if (queues_.size() == 1) {
+    // One queue: no choice to make and no one to account against.
+    run_queue(queues_.front(), std::nullopt);
+    return;
+  }
+  // One clock read per queue run. The time since the previous read, the reactor's turn
+  // included, is charged to the queue that ran last: it asked for that I/O.
+  clock::time_point now = clock::now();
+  charge_last_run(now);
+  const clock::time_point turn_end = now + time_slice_;
   while (ready_count_ > 0) {
     queue_state* queue = pick_queue();
-    const std::size_t index = static_cast<std::size_t>(queue - queues_.data());
-    const clock::time_point start = clock::now();
-    run_queue(*queue);
-    const clock::time_point end = clock::now();
-    queue_state& ran = queues_[index];  // run_queue may have created queues
-    const auto used = std::chrono::duration_cast<std::chrono::nanoseconds>(end - start);
-    ran.runtime += used;
-    ran.virtual_runtime +=
-        static_cast<std::uint64_t>(used.count()) * virtual_scale / ran.options.shares;
-    if (end >= turn_end) break;
+    last_run_queue_ = static_cast<std::size_t>(queue - queues_.data());
+    last_run_start_ = now;
+    run_queue(*queue, now + time_slice_);
+    if (ready_count_ == 0) break;
+    now = clock::now();
+    charge_last_run(now);
+    if (now >= turn_end) break;
   }
 }
 
-void executor::run_queue(queue_state& queue) {
+void executor::charge_last_run(clock::time_point now) noexcept {
+  if (last_run_queue_ == no_queue) return;
+  queue_state& ran = queues_[last_run_queue_];
+  // max(): the clock may step back by a few microseconds once, when calibration ends.
+  const auto used = std::max(std::chrono::nanoseconds::zero(),
+                             std::chrono::duration_cast<std::chrono::nanoseconds>(now - last_run_start_));
+  ran.runtime += used;
+  ran.virtual_runtime +=
+      static_cast<std::uint64_t>(used.count()) * virtual_scale / ran.options.shares;
+  last_run_queue_ = no_queue;
+}
+
+void executor::run_queue(queue_state& queue, std::optional<clock::time_point> slice_end) {
   preempt_requested_ = false;
-  slice_end_ = clock::now() + time_slice_;
+  slice_started_ = slice_end.has_value();
+  if (slice_end) slice_end_ = *slice_end;
   running_queue_ = &queue;
   const std::uint16_t index = static_cast<std::uint16_t>(&queue - queues_.data());
   unsigned until_clock_read = tasks_between_clock_reads;
@@ -149,7 +170,7 @@ void executor::run_queue(queue_state& queue) {
     current_ = nullptr;
     if (preempt_requested_) break;
     if (--until_clock_read == 0) {
-      if (clock::now() >= slice_end_) break;
+      if (slice_used_up()) break;
       until_clock_read = tasks_between_clock_reads;
     }
   }

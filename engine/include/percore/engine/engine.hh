@@ -84,6 +84,7 @@ class engine {
    private:
     engine* previous_engine_;
     executor* previous_executor_;
+    io::backend* previous_backend_;
   };
 
   void stop_and_drain();

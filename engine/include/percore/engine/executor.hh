@@ -4,9 +4,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <percore/engine/cycle_clock.hh>
 #include <percore/engine/task.hh>
 
 namespace percore {
@@ -27,7 +29,7 @@ struct task_queue_handle {
 
 class executor {
  public:
-  using clock = std::chrono::steady_clock;
+  using clock = cycle_clock;
 
   explicit executor(std::chrono::nanoseconds time_slice);
   ~executor();
@@ -35,7 +37,8 @@ class executor {
   executor& operator=(const executor&) = delete;
 
   task_queue_handle create_queue(task_queue_options options);
-  // CPU time the queue's tasks have used so far.
+  // CPU time the queue's tasks have used so far (up to the last queue switch or turn). Only
+  // counted while there is more than one queue: with one, nothing needs it.
   std::chrono::nanoseconds queue_runtime(task_queue_handle queue) const;
   task_queue_handle current_queue() const noexcept;
 
@@ -47,9 +50,7 @@ class executor {
   bool has_ready() const noexcept { return ready_count_ > 0; }
 
   // True once the running task has had its time slice, or a latency queue wants the CPU.
-  bool need_preempt() const noexcept {
-    return preempt_requested_ || clock::now() >= slice_end_;
-  }
+  bool need_preempt() noexcept { return preempt_requested_ || slice_used_up(); }
 
   // The root whose code is running now (null outside a task).
   detail::promise_base* current() const noexcept { return current_; }
@@ -76,15 +77,34 @@ class executor {
     std::chrono::nanoseconds runtime{0};
   };
 
+  static constexpr std::size_t no_queue = ~std::size_t{0};
+
+  bool slice_used_up() noexcept {
+    const clock::time_point now = clock::now();
+    if (!slice_started_) {
+      slice_started_ = true;
+      slice_end_ = now + time_slice_;
+      return false;
+    }
+    return now >= slice_end_;
+  }
+
   queue_state* pick_queue() noexcept;
-  void run_queue(queue_state& queue);
+  void charge_last_run(clock::time_point now) noexcept;
+  void run_queue(queue_state& queue, std::optional<clock::time_point> slice_end);
 
   std::vector<queue_state> queues_;
   std::size_t ready_count_ = 0;
   detail::promise_base* current_ = nullptr;
   queue_state* running_queue_ = nullptr;
+  // The queue that ran last and when it started; charged at the next clock read.
+  std::size_t last_run_queue_ = no_queue;
+  clock::time_point last_run_start_{};
   std::chrono::nanoseconds time_slice_;
+  // With a single task queue nothing needs the time at the start of a turn, so the slice starts
+  // at its first check instead: a turn that runs a few short tasks reads no clock at all.
   clock::time_point slice_end_{};
+  bool slice_started_ = false;
   bool preempt_requested_ = false;
   bool stopping_ = false;
   std::size_t live_tasks_ = 0;

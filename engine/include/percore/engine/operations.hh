@@ -2,9 +2,11 @@
 // kernel is done with it. Cancelling the task cancels the operation in the kernel.
 #pragma once
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -20,6 +22,15 @@ namespace percore {
 io::backend& current_backend();
 
 namespace detail {
+
+// The backend of the engine running on this thread (set with the executor); a task that is
+// running implies an engine, so operations read it without a check.
+constinit inline thread_local io::backend* local_backend = nullptr;
+
+// Requests carry 32-bit lengths; a larger buffer is served in part, as a short read or write.
+inline std::uint32_t clamp_length(std::size_t length) noexcept {
+  return static_cast<std::uint32_t>(std::min<std::size_t>(length, 0xffff'ffffu));
+}
 
 // How a completed request's result (count, fd, revents or -errno) becomes the awaiter's value.
 template <class Value>
@@ -37,8 +48,14 @@ result<Value> convert_result(std::int32_t outcome) {
 template <class Value>
 class [[nodiscard]] io_operation : detail::cancel_hook {
  public:
-  explicit io_operation(const io::request& request) noexcept
-      : detail::cancel_hook{&on_cancel}, request_(request) {}
+  // Builds the request in place: `configure` fills what the opcode needs.
+  template <class Configure>
+  io_operation(io::opcode op, int fd, Configure&& configure) noexcept
+      : detail::cancel_hook{&on_cancel} {
+    request_.op = op;
+    request_.fd = fd;
+    configure(request_);
+  }
   io_operation(const io_operation&) = delete;
 
   bool await_ready() const noexcept { return false; }
@@ -52,7 +69,7 @@ class [[nodiscard]] io_operation : detail::cancel_hook {
     root_ = &root;
     request_.owner = this;
     request_.complete = &on_complete;
-    if (current_backend().submit(request_)) {
+    if (detail::local_backend->submit(request_)) {
       // Finished at once (a readiness backend with data ready). Keep going unless the slice
       // is used up, so a stream of ready sockets cannot monopolise the shard.
       if (!detail::local_executor->need_preempt()) return false;
@@ -76,7 +93,7 @@ class [[nodiscard]] io_operation : detail::cancel_hook {
   static void on_cancel(detail::cancel_hook& hook) noexcept {
     // The completion still comes, with -ECANCELED or the real result if the kernel was first;
     // until then the request and its buffers stay where they are.
-    current_backend().cancel(static_cast<io_operation&>(hook).request_);
+    detail::local_backend->cancel(static_cast<io_operation&>(hook).request_);
   }
 
   detail::promise_base* root_ = nullptr;
@@ -86,7 +103,9 @@ class [[nodiscard]] io_operation : detail::cancel_hook {
 // A timeout operation ends with ETIME when it expires: that is its success.
 class [[nodiscard]] timeout_operation {
  public:
-  explicit timeout_operation(std::chrono::nanoseconds duration) noexcept;
+  explicit timeout_operation(std::chrono::nanoseconds duration) noexcept
+      : duration_{duration.count() / 1'000'000'000, duration.count() % 1'000'000'000},
+        operation_(io::opcode::timeout, -1, [this](io::request& r) { r.duration = &duration_; }) {}
   timeout_operation(const timeout_operation&) = delete;
   bool await_ready() const noexcept { return false; }
   bool await_suspend(std::coroutine_handle<> self) { return operation_.await_suspend(self); }
@@ -101,27 +120,111 @@ class [[nodiscard]] timeout_operation {
   io_operation<void> operation_;
 };
 
-io_operation<void> nop() noexcept;
-io_operation<std::size_t> read(int fd, std::span<std::byte> buffer,
-                               std::uint64_t offset = io::no_offset) noexcept;
-io_operation<std::size_t> write(int fd, std::span<const std::byte> buffer,
-                                std::uint64_t offset = io::no_offset) noexcept;
-io_operation<std::size_t> readv(int fd, std::span<const iovec> buffers,
-                                std::uint64_t offset = io::no_offset) noexcept;
-io_operation<std::size_t> writev(int fd, std::span<const iovec> buffers,
-                                 std::uint64_t offset = io::no_offset) noexcept;
+inline io_operation<void> nop() noexcept {
+  return io_operation<void>(io::opcode::nop, -1, [](io::request&) {});
+}
+
+inline io_operation<std::size_t> read(int fd, std::span<std::byte> buffer,
+                                      std::uint64_t offset = io::no_offset) noexcept {
+  return io_operation<std::size_t>(io::opcode::read, fd, [&](io::request& r) {
+    r.buffer = buffer.data();
+    r.length = detail::clamp_length(buffer.size());
+    r.offset = offset;
+  });
+}
+
+inline io_operation<std::size_t> write(int fd, std::span<const std::byte> buffer,
+                                       std::uint64_t offset = io::no_offset) noexcept {
+  return io_operation<std::size_t>(io::opcode::write, fd, [&](io::request& r) {
+    r.buffer = const_cast<std::byte*>(buffer.data());
+    r.length = detail::clamp_length(buffer.size());
+    r.offset = offset;
+  });
+}
+
+inline io_operation<std::size_t> readv(int fd, std::span<const iovec> buffers,
+                                       std::uint64_t offset = io::no_offset) noexcept {
+  return io_operation<std::size_t>(io::opcode::readv, fd, [&](io::request& r) {
+    r.buffer = const_cast<iovec*>(buffers.data());
+    r.length = detail::clamp_length(buffers.size());
+    r.offset = offset;
+  });
+}
+
+inline io_operation<std::size_t> writev(int fd, std::span<const iovec> buffers,
+                                        std::uint64_t offset = io::no_offset) noexcept {
+  return io_operation<std::size_t>(io::opcode::writev, fd, [&](io::request& r) {
+    r.buffer = const_cast<iovec*>(buffers.data());
+    r.length = detail::clamp_length(buffers.size());
+    r.offset = offset;
+  });
+}
+
 // Waits until `events` (POLLIN, POLLOUT, ...) are ready; the value is the ready mask.
-io_operation<unsigned> poll(int fd, unsigned events) noexcept;
-timeout_operation timeout(std::chrono::nanoseconds duration) noexcept;
-io_operation<void> fsync(int fd, bool data_only = false) noexcept;
+inline io_operation<unsigned> poll(int fd, unsigned events) noexcept {
+  return io_operation<unsigned>(io::opcode::poll, fd,
+                                [&](io::request& r) { r.flags = static_cast<int>(events); });
+}
+
+inline timeout_operation timeout(std::chrono::nanoseconds duration) noexcept {
+  return timeout_operation(duration);
+}
+
+inline io_operation<void> fsync(int fd, bool data_only = false) noexcept {
+  return io_operation<void>(io::opcode::fsync, fd, [&](io::request& r) {
+    r.flags = data_only ? io::fsync_data_only : 0;
+  });
+}
+
 // `path` must stay valid until the operation completes. O_CLOEXEC is always added.
-io_operation<int> openat(int directory_fd, const char* path, int flags, unsigned mode = 0644) noexcept;
-io_operation<void> close(int fd) noexcept;
-// `address`/`length` may be null; `length` must stay valid until completion.
-io_operation<int> accept(int fd, sockaddr* address = nullptr, socklen_t* length = nullptr) noexcept;
-io_operation<void> connect(int fd, const sockaddr* address, socklen_t length) noexcept;
-io_operation<std::size_t> recv(int fd, std::span<std::byte> buffer, int flags = 0) noexcept;
-io_operation<std::size_t> send(int fd, std::span<const std::byte> buffer, int flags = 0) noexcept;
+inline io_operation<int> openat(int directory_fd, const char* path, int flags,
+                                unsigned mode = 0644) noexcept {
+  return io_operation<int>(io::opcode::openat, directory_fd, [&](io::request& r) {
+    r.buffer = const_cast<char*>(path);
+    r.flags = flags | O_CLOEXEC;
+    r.mode = mode;
+  });
+}
+
+inline io_operation<void> close(int fd) noexcept {
+  return io_operation<void>(io::opcode::close, fd, [](io::request&) {});
+}
+
+// `address`/`length` may be null; `length` must stay valid until completion. The new socket
+// is close-on-exec (and non-blocking on readiness backends).
+inline io_operation<int> accept(int fd, sockaddr* address = nullptr,
+                                socklen_t* length = nullptr) noexcept {
+  return io_operation<int>(io::opcode::accept, fd, [&](io::request& r) {
+    r.buffer = address;
+    r.address_length = length;
+    r.flags = SOCK_CLOEXEC;
+  });
+}
+
+// Call it as percore::connect: argument-dependent lookup also finds ::connect.
+inline io_operation<void> connect(int fd, const sockaddr* address, socklen_t length) noexcept {
+  return io_operation<void>(io::opcode::connect, fd, [&](io::request& r) {
+    r.buffer = const_cast<sockaddr*>(address);
+    r.length = length;
+  });
+}
+
+inline io_operation<std::size_t> recv(int fd, std::span<std::byte> buffer, int flags = 0) noexcept {
+  return io_operation<std::size_t>(io::opcode::recv, fd, [&](io::request& r) {
+    r.buffer = buffer.data();
+    r.length = detail::clamp_length(buffer.size());
+    r.flags = flags;
+  });
+}
+
+inline io_operation<std::size_t> send(int fd, std::span<const std::byte> buffer,
+                                      int flags = 0) noexcept {
+  return io_operation<std::size_t>(io::opcode::send, fd, [&](io::request& r) {
+    r.buffer = const_cast<std::byte*>(buffer.data());
+    r.length = detail::clamp_length(buffer.size());
+    r.flags = flags;
+  });
+}
 
 // Creates file descriptors the way the current backend wants them (O_NONBLOCK for readiness
 // backends, blocking for io_uring) and close-on-exec. Synchronous: these never block.
