@@ -81,7 +81,7 @@ engine::activation::~activation() {
 
 void engine::react() {
   std::optional<std::chrono::nanoseconds> wait;
-  if (executor_.has_ready() || config_.poll) {
+  if ((inbox_ != nullptr && inbox_->drain()) || executor_.has_ready() || config_.poll) {
     wait = std::chrono::nanoseconds::zero();
   }
   if (!timers_.empty()) {
@@ -94,7 +94,14 @@ void engine::react() {
                       std::chrono::duration_cast<std::chrono::nanoseconds>(*next - now));
     }
   }
-  backend_->poll(wait);
+  const bool may_sleep = !wait || wait->count() > 0;
+  if (may_sleep && inbox_ != nullptr && !inbox_->prepare_to_sleep()) {
+    wait = std::chrono::nanoseconds::zero();
+    backend_->poll(wait);
+  } else {
+    backend_->poll(wait);
+    if (may_sleep && inbox_ != nullptr) inbox_->woke_up();
+  }
   if (!timers_.empty()) timers_.fire_due(timer_set::clock::now());
 }
 
@@ -102,7 +109,8 @@ void engine::stop_and_drain() {
   executor_.set_stopping(true);
   timers_.wake_all_sleepers();
   backend_->cancel_all();
-  while (executor_.has_ready() || backend_->in_flight() > 0) {
+  while (executor_.has_ready() || backend_->in_flight() > 0 ||
+         (inbox_ != nullptr && inbox_->drain())) {
     executor_.run_ready();
     timers_.wake_all_sleepers();
     if (executor_.has_ready()) {

@@ -206,6 +206,19 @@ std::size_t uring_backend::reap() {
   return delivered;
 }
 
+void uring_backend::wake_peer(backend& peer) {
+  if (peer.kind() != backend_kind::io_uring) return peer.wake();
+  auto& target = static_cast<uring_backend&>(peer);
+  io_uring_sqe* sqe = next_sqe();
+  // The target sees a completion with user_data 0 (ignored) that ends its wait; we want no
+  // completion of our own for it.
+  io_uring_prep_msg_ring(sqe, target.ring_.ring_fd, 0, ignored_completion, 0);
+  io_uring_sqe_set_data64(sqe, ignored_completion);
+  sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+  // Now, not at the end of the turn: the peer is asleep and every microsecond is latency.
+  io_uring_submit(&ring_);
+}
+
 void uring_backend::wake() {
   const std::uint64_t one = 1;
   // A failed write means the counter is already non-zero: a wake is pending anyway.

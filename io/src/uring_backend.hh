@@ -23,6 +23,7 @@ class uring_backend final : public backend {
   void cancel_all() override;
   std::size_t poll(std::optional<std::chrono::nanoseconds> timeout) override;
   void wake() override;
+  void wake_peer(backend& peer) override;
   std::size_t in_flight() const noexcept override { return in_flight_; }
   bool wants_nonblocking_fds() const noexcept override { return false; }
 

@@ -33,6 +33,20 @@ struct engine_config {
   void validate() const;
 };
 
+// Work that reaches an engine from other threads (the shard mesh). The engine drains it every
+// loop turn and asks it before sleeping, so that nothing sent to a sleeping engine is missed.
+class inbox {
+ public:
+  virtual ~inbox() = default;
+  // Runs (or schedules) what has arrived; returns whether anything did.
+  virtual bool drain() = 0;
+  // The engine is about to sleep in its backend: publish that, then return false if work
+  // arrived meanwhile (the engine then does not sleep).
+  virtual bool prepare_to_sleep() noexcept = 0;
+  // Awake again after a sleep that prepare_to_sleep allowed.
+  virtual void woke_up() noexcept = 0;
+};
+
 class engine {
  public:
   // Validates the configuration and sets up the backend; throws before anything runs.
@@ -70,6 +84,9 @@ class engine {
   // The engine running on this thread, or null.
   static engine* current() noexcept;
 
+  // Attaches the inbox drained every turn (null to detach). Not owned.
+  void set_inbox(inbox* incoming) noexcept { inbox_ = incoming; }
+
   // The reactor half of a loop turn: fire due timers, submit prepared I/O and reap
   // completions in one kernel entry, sleeping in the backend when no task is ready.
   void react();
@@ -93,6 +110,7 @@ class engine {
   std::unique_ptr<io::backend> backend_;
   executor executor_;
   timer_set timers_;
+  inbox* inbox_ = nullptr;
 };
 
 // The backend of the engine on this thread; throws std::logic_error if there is none.

@@ -57,6 +57,10 @@ class backend {
   // Thread-safe: makes a poll() that is waiting, or the next one, return promptly.
   virtual void wake() = 0;
 
+  // Called on this backend's thread: wakes `peer` (another thread's backend). io_uring sends a
+  // message to the peer's ring (IORING_OP_MSG_RING) instead of writing its eventfd.
+  virtual void wake_peer(backend& peer) { peer.wake(); }
+
   // Requests submitted and not yet completed.
   virtual std::size_t in_flight() const noexcept = 0;
 
