@@ -65,28 +65,18 @@ task_queue_handle executor::current_queue() const noexcept {
   return task_queue_handle{current_ ? current_->queue : std::uint16_t{0}};
 }
 
-void executor::schedule(detail::promise_base& root) noexcept {
-  queue_state& queue = queues_[root.queue];
-  root.next = nullptr;
-  if (queue.tail) {
-    queue.tail->next = &root;
-  } else {
-    queue.head = &root;
-    if (queue.ready == 0 && running_queue_ != &queue) {
-      // A queue waking from idle must not bank the CPU time it did not use. (A task of the
-      // running queue yielding is not a wake-up: that queue was never idle.)
-      std::uint64_t least = std::numeric_limits<std::uint64_t>::max();
-      for (const auto& other : queues_) {
-        if (other.ready > 0) least = std::min(least, other.virtual_runtime);
-      }
-      if (least != std::numeric_limits<std::uint64_t>::max() && queue.virtual_runtime < least) {
-        queue.virtual_runtime = least;
-      }
+void executor::schedule_slow(queue_state& queue) noexcept {
+  if (queue.ready == 1 && running_queue_ != &queue) {
+    // A queue waking from idle must not bank the CPU time it did not use. (A task of the
+    // running queue yielding is not a wake-up: that queue was never idle.)
+    std::uint64_t least = std::numeric_limits<std::uint64_t>::max();
+    for (const auto& other : queues_) {
+      if (&other != &queue && other.ready > 0) least = std::min(least, other.virtual_runtime);
+    }
+    if (least != std::numeric_limits<std::uint64_t>::max() && queue.virtual_runtime < least) {
+      queue.virtual_runtime = least;
     }
   }
-  queue.tail = &root;
-  ++queue.ready;
-  ++ready_count_;
   if (queue.options.latency && running_queue_ != nullptr && running_queue_ != &queue) {
     preempt_requested_ = true;
   }
@@ -186,14 +176,10 @@ executor& current_executor() {
   return *local_executor;
 }
 
-promise_base& current_task() {
-  executor* running = local_executor;
-  if (running == nullptr || running->current() == nullptr) {
-    throw std::logic_error(
-        "percore: this operation must be awaited inside a task running on an engine "
-        "(not from a thread without one, nor from outside a task)");
-  }
-  return *running->current();
+void throw_outside_task() {
+  throw std::logic_error(
+      "percore: this operation must be awaited inside a task running on an engine "
+      "(not from a thread without one, nor from outside a task)");
 }
 
 std::coroutine_handle<> finish_root(promise_base& root, std::coroutine_handle<> frame) noexcept {

@@ -43,7 +43,20 @@ class executor {
   task_queue_handle current_queue() const noexcept;
 
   // Makes a suspended root runnable (at the back of its queue).
-  void schedule(detail::promise_base& root) noexcept;
+  void schedule(detail::promise_base& root) noexcept {
+    queue_state& queue = queues_[root.queue];
+    root.next = nullptr;
+    if (queue.tail) {
+      queue.tail->next = &root;
+    } else {
+      queue.head = &root;
+    }
+    queue.tail = &root;
+    ++queue.ready;
+    ++ready_count_;
+    // Only with several queues is there fairness to keep or a latency queue to let in.
+    if (queues_.size() > 1) schedule_slow(queue);
+  }
 
   // Runs ready tasks until none is left or one time slice has passed.
   void run_ready();
@@ -89,6 +102,7 @@ class executor {
     return now >= slice_end_;
   }
 
+  void schedule_slow(queue_state& queue) noexcept;
   queue_state* pick_queue() noexcept;
   void charge_last_run(clock::time_point now) noexcept;
   void run_queue(queue_state& queue, std::optional<clock::time_point> slice_end);
@@ -114,8 +128,14 @@ namespace detail {
 // The executor of the engine running on this thread, or null.
 constinit inline thread_local executor* local_executor = nullptr;
 
+[[noreturn]] void throw_outside_task();
+
 // The running root; throws std::logic_error when called outside a task on an engine.
-promise_base& current_task();
+inline promise_base& current_task() {
+  executor* running = local_executor;
+  if (running == nullptr || running->current() == nullptr) [[unlikely]] throw_outside_task();
+  return *running->current();
+}
 
 // Whether an awaitable should end at once with operation_canceled.
 inline bool cancel_pending(const promise_base& root) noexcept {
