@@ -219,6 +219,25 @@ TEST_P(io_operations, stopping_engine_cancels_io_left_in_flight) {
   EXPECT_EQ(seen, std::errc::operation_canceled);
 }
 
+TEST_P(io_operations, close_runs_even_in_a_cancelled_task) {
+  const bool closed = run([]() -> task<bool> {
+    auto ends = make_pipe().value();
+    auto cleaner = spawn([](int fd) -> task<bool> {
+      std::array<std::byte, 8> buffer{};
+      auto read_outcome = co_await read(fd, buffer);  // cancelled
+      EXPECT_EQ(read_outcome.error(), std::errc::operation_canceled);
+      co_return (co_await close(fd)).has_value();
+    }, ends[0]);
+    co_await yield();
+    cleaner.cancel();
+    const bool ok = co_await cleaner;
+    EXPECT_EQ(::fcntl(ends[0], F_GETFD), -1);  // really closed
+    ::close(ends[1]);
+    co_return ok;
+  });
+  EXPECT_TRUE(closed);
+}
+
 PERCORE_ON_EVERY_BACKEND(io_operations);
 
 }  // namespace

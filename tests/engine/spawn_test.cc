@@ -132,6 +132,21 @@ TEST(spawn, cancelling_the_joiner_cancels_the_joined_task) {
   EXPECT_EQ(outcome, std::errc::operation_canceled);
 }
 
+TEST(spawn, a_joiner_cancelled_before_it_joins_cancels_the_joined_task) {
+  const std::error_code outcome = run_on(any_backend, []() -> task<std::error_code> {
+    auto outer = spawn([]() -> task<std::error_code> {
+      auto inner = spawn([]() -> task<std::error_code> {
+        co_return (co_await sleep_for(1h)).error();
+      });
+      co_await yield();  // the cancellation arrives here, before the join starts
+      co_return co_await inner;
+    });
+    outer.cancel();
+    co_return co_await outer;
+  });
+  EXPECT_EQ(outcome, std::errc::operation_canceled);
+}
+
 TEST(spawn, event_wakes_every_waiter_and_cancel_removes_one) {
   const int woken = run_on(any_backend, []() -> task<int> {
     event ready;

@@ -121,6 +121,33 @@ TEST_P(timers, timeout_operation_completes_after_its_duration) {
   EXPECT_GE(waited, 15ms);
 }
 
+TEST_P(timers, with_timeout_passes_on_the_childs_exception_and_disarms) {
+  const bool caught = run([]() -> task<bool> {
+    auto failing = []() -> task<int> {
+      co_await sleep_for(1ms);
+      throw std::runtime_error("child failed");
+    };
+    bool seen = false;
+    try {
+      (void)co_await with_timeout(10s, failing());
+    } catch (const std::runtime_error&) {
+      seen = true;
+    }
+    // The deadline of the call above must be gone from the timer set: arming more must work.
+    EXPECT_TRUE(co_await sleep_for(1ms));
+    co_return seen;
+  });
+  EXPECT_TRUE(caught);
+}
+
+TEST_P(timers, zero_period_is_rejected) {
+  run([]() -> task<void> {
+    timer periodic([] {});
+    EXPECT_THROW(periodic.arm_periodic(std::chrono::nanoseconds(0)), std::invalid_argument);
+    co_return;
+  });
+}
+
 PERCORE_ON_EVERY_BACKEND(timers);
 
 }  // namespace

@@ -62,7 +62,9 @@ class [[nodiscard]] io_operation : detail::cancel_hook {
 
   bool await_suspend(std::coroutine_handle<> self) {
     detail::promise_base& root = detail::current_task();
-    if (detail::cancel_pending(root)) {
+    // close always runs: cleanup after a cancellation must not leak the descriptor.
+    const bool cancellable = request_.op != io::opcode::close;
+    if (cancellable && detail::cancel_pending(root)) {
       request_.result = -ECANCELED;
       return false;
     }
@@ -77,7 +79,7 @@ class [[nodiscard]] io_operation : detail::cancel_hook {
       detail::local_executor->schedule(root);
       return true;
     }
-    detail::park(self, this);
+    detail::park(self, cancellable ? this : nullptr);
     return true;
   }
 
@@ -186,12 +188,14 @@ inline io_operation<int> openat(int directory_fd, const char* path, int flags,
   });
 }
 
+// Not cancellable: it runs even in a cancelled task or a stopping engine, so cleanup is safe.
 inline io_operation<void> close(int fd) noexcept {
   return io_operation<void>(io::opcode::close, fd, [](io::request&) {});
 }
 
 // `address`/`length` may be null; `length` must stay valid until completion. The new socket
-// is close-on-exec (and non-blocking on readiness backends).
+// is close-on-exec (and non-blocking on readiness backends). Call it as percore::accept when an
+// argument is a sockaddr*: argument-dependent lookup also finds ::accept.
 inline io_operation<int> accept(int fd, sockaddr* address = nullptr,
                                 socklen_t* length = nullptr) noexcept {
   return io_operation<int>(io::opcode::accept, fd, [&](io::request& r) {

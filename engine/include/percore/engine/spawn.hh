@@ -3,6 +3,7 @@
 #pragma once
 
 #include <coroutine>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
@@ -55,7 +56,9 @@ class [[nodiscard]] join_handle {
 
   // The result of a finished task (rethrows its exception); the handle becomes empty.
   T get() {
-    if (!done()) detail::throw_empty_await("a join handle whose task has not finished (get)");
+    if (!done()) {
+      throw std::logic_error("percore: join_handle::get() on a task that has not finished");
+    }
     return take();
   }
 
@@ -73,6 +76,8 @@ class [[nodiscard]] join_handle {
       detail::promise_base& joiner = detail::park(self, &handle.forward_cancel_);
       handle.frame_.promise().awaited_by = &joiner;
       handle.forward_cancel_.target = &handle.frame_.promise();
+      // A joiner cancelled before it started waiting passes the cancellation on at once.
+      if (detail::cancel_pending(joiner)) detail::request_cancel(handle.frame_.promise());
     }
     T await_resume() { return handle.take(); }
   };

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <stdexcept>
+#include <string>
 #include <system_error>
 
 #include <percore/engine/executor.hh>
@@ -87,7 +89,12 @@ class timer : detail::timer_entry {
   timer(const timer&) = delete;
   timer& operator=(const timer&) = delete;
 
+  // A period must be positive (std::invalid_argument otherwise).
   void arm(clock::time_point deadline, std::optional<clock::duration> period = std::nullopt) {
+    if (period && period->count() <= 0) {
+      throw std::invalid_argument("percore: timer period " + std::to_string(period->count()) +
+                                  "ns is invalid (accepted: a positive duration)");
+    }
     cancel();
     this->deadline = deadline;
     period_ = period;

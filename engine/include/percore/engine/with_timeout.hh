@@ -24,6 +24,11 @@ struct timeout_result<result<T>> {
 
 // Cancels the child when the deadline passes; lives in with_timeout's frame.
 struct deadline_guard : timer_entry {
+  deadline_guard() = default;
+  deadline_guard(const deadline_guard&) = delete;
+  // Disarms on every way out, an exception from the child included.
+  ~deadline_guard() { current_timers().disarm(*this); }
+
   promise_base* child = nullptr;
   bool expired = false;
   static void on_deadline(timer_entry& entry) noexcept {
@@ -51,12 +56,10 @@ task<typename detail::timeout_result<T>::type> with_timeout(
   detail::current_timers().arm(guard);
   if constexpr (std::is_void_v<T>) {
     co_await child;
-    detail::current_timers().disarm(guard);
     if (guard.expired) co_return std::make_error_code(std::errc::timed_out);
     co_return result_type{};
   } else {
     T value = co_await child;
-    detail::current_timers().disarm(guard);
     if constexpr (is_result_v<T>) {
       if (guard.expired && !value.has_value()) co_return std::make_error_code(std::errc::timed_out);
       co_return value;

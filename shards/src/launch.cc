@@ -1,0 +1,229 @@
+// launch: validate, place, start one pinned thread per shard with its engine and mesh endpoint,
+// run main on shard 0, stop everyone (main's end, stop(), SIGINT/SIGTERM), drain, join.
+#include <percore/shards/launch.hh>
+
+#include <numa.h>
+#include <poll.h>
+#include <sched.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <bit>
+#include <cstdio>
+#include <cstring>
+#include <latch>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <percore/engine/event.hh>
+#include <percore/engine/operations.hh>
+#include <percore/engine/spawn.hh>
+#include <percore/engine/timer.hh>
+#include <percore/shards/mesh.hh>
+#include <percore/shards/topology.hh>
+
+namespace percore {
+namespace {
+
+// Everything the shards of one launch share. Written before the threads start, or atomic.
+struct launch_state {
+  launch_state(const launch_config& launch_configuration, std::vector<shard_placement> places)
+      : config(launch_configuration),
+        placement(std::move(places)),
+        mesh(static_cast<unsigned>(placement.size()), config.mesh_capacity),
+        engines_ready(static_cast<std::ptrdiff_t>(placement.size())),
+        errors(placement.size()) {}
+
+  unsigned shards() const noexcept { return static_cast<unsigned>(placement.size()); }
+
+  // Wakes every shard so that each sees stop_requested at its next drain.
+  void request_stop(int code) {
+    int expected_unset = -1;
+    stop_code.compare_exchange_strong(expected_unset, code);
+    stop_requested.store(true, std::memory_order_release);
+    for (unsigned shard = 0; shard < shards(); ++shard) mesh.endpoint(shard).wake_from_anywhere();
+  }
+
+  const launch_config& config;
+  std::vector<shard_placement> placement;
+  detail::mesh mesh;
+  std::latch engines_ready;
+  std::atomic<bool> engine_failed{false};
+  std::vector<std::exception_ptr> errors;
+  std::atomic<bool> stop_requested{false};
+  std::atomic<int> stop_code{-1};  // -1: stopped because main returned
+  std::atomic<unsigned> finished{0};
+  int main_result = 0;
+};
+
+constinit thread_local unsigned local_shard_id = 0;
+constinit thread_local launch_state* local_launch = nullptr;
+
+void apply_memory_policy(numa_policy policy, int node) {
+  if (numa_available() < 0 || numa_max_node() == 0) return;  // one node: nothing to choose
+  switch (policy) {
+    case numa_policy::local:
+      // Pages of this thread (its frame pool included) come from its own node.
+      if (node >= 0) numa_set_preferred(node);
+      break;
+    case numa_policy::interleave: numa_set_interleave_mask(numa_all_nodes_ptr); break;
+    case numa_policy::none: break;
+  }
+}
+
+// Shard 0's listener for SIGINT and SIGTERM: the first asks for an orderly stop, a second
+// one exits at once (an operator who presses Ctrl-C twice means it).
+task<void> listen_for_signals(int signal_fd, launch_state& state) {
+  bool asked_once = false;
+  for (;;) {
+    // poll, then a non-blocking read: the same on io_uring and epoll, whatever the fd's mode.
+    if (!co_await poll(signal_fd, POLLIN)) co_return;  // cancelled at stop
+    signalfd_siginfo info{};
+    if (::read(signal_fd, &info, sizeof info) != static_cast<ssize_t>(sizeof info)) continue;
+    const int code = 128 + static_cast<int>(info.ssi_signo);
+    if (asked_once) ::_exit(code);
+    asked_once = true;
+    std::fprintf(stderr, "percore: %s received, stopping (again to exit at once)\n",
+                 ::strsignal(static_cast<int>(info.ssi_signo)));
+    state.request_stop(code);
+  }
+}
+
+void run_shard(launch_state& state, unsigned id, const std::function<task<int>()>& main,
+               int signal_fd) {
+  local_shard_id = id;
+  local_launch = &state;
+  struct leave_launch {
+    ~leave_launch() {
+      local_launch = nullptr;
+      detail::local_endpoint = nullptr;
+    }
+  } leave;
+  std::optional<engine> runner;
+  try {
+    const shard_placement& place = state.placement[id];
+    if (state.config.pin_threads) pin_current_thread(place.cpu);
+    apply_memory_policy(state.config.placement.numa, place.numa_node);
+    runner.emplace(state.config.engine);
+    detail::shard_endpoint& endpoint = state.mesh.endpoint(id);
+    endpoint.attach(*runner);
+    detail::local_endpoint = &endpoint;
+  } catch (...) {
+    state.errors[id] = std::current_exception();
+    state.engine_failed.store(true);
+  }
+  state.engines_ready.arrive_and_wait();
+  if (state.engine_failed.load()) return;
+
+  detail::shard_endpoint& endpoint = state.mesh.endpoint(id);
+  try {
+    if (id == 0) {
+      state.main_result = runner->run([&]() -> task<int> {
+        auto main_task = spawn(main());
+        std::optional<join_handle<void>> signals;
+        if (signal_fd >= 0) signals.emplace(spawn(listen_for_signals(signal_fd, state)));
+        endpoint.on_stop(state.stop_requested, [&main_task] { main_task.cancel(); });
+        const int result = co_await main_task;
+        if (signals) signals->cancel();
+        state.request_stop(state.stop_code.load() >= 0 ? state.stop_code.load() : result);
+        co_return result;
+      });
+    } else {
+      runner->run([&]() -> task<void> {
+        event stopped;
+        endpoint.on_stop(state.stop_requested, [&stopped] { stopped.set(); });
+        (void)co_await stopped.wait();
+      });
+    }
+  } catch (...) {
+    state.errors[id] = std::current_exception();
+    state.request_stop(1);
+  }
+  // Until every shard is done, keep serving what others still send (replies, frees).
+  if (state.finished.fetch_add(1) + 1 == state.shards()) {
+    for (unsigned shard = 0; shard < state.shards(); ++shard) {
+      state.mesh.endpoint(shard).wake_from_anywhere();
+    }
+  }
+  runner->run([&]() -> task<void> {
+    while (state.finished.load() < state.shards()) {
+      (void)co_await sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  runner->set_inbox(nullptr);
+}
+
+}  // namespace
+
+unsigned this_shard_id() {
+  if (local_launch == nullptr) {
+    throw std::logic_error("percore: this_shard_id() called off the shards (inside launch only)");
+  }
+  return local_shard_id;
+}
+
+unsigned shard_count() {
+  if (local_launch == nullptr) {
+    throw std::logic_error("percore: shard_count() called off the shards (inside launch only)");
+  }
+  return local_launch->shards();
+}
+
+void stop(int exit_code) {
+  if (local_launch == nullptr) {
+    throw std::logic_error("percore: stop() called off the shards (inside launch only)");
+  }
+  local_launch->request_stop(exit_code);
+}
+
+void launch_config::validate() const {
+  engine.validate();
+  if (mesh_capacity < 2 || mesh_capacity > (std::size_t{1} << 20) ||
+      !std::has_single_bit(mesh_capacity)) {
+    throw std::invalid_argument("percore: mesh_capacity " + std::to_string(mesh_capacity) +
+                                " is invalid (accepted: a power of two from 2 to 1048576)");
+  }
+}
+
+int detail::launch_shards(const launch_config& config, std::function<task<int>()> main) {
+  if (local_launch != nullptr) throw std::logic_error("percore: launch() inside a launch");
+  config.validate();
+  launch_state state(config, plan_placement(config.placement, topology::detect()));
+
+  // Signals go to shard 0's signalfd only: block them here, the threads inherit the mask.
+  sigset_t stop_signals, previous;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, &previous);
+  const int signal_fd = ::signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK);
+
+  // Shard 0 runs on the calling thread; give it back its affinity afterwards.
+  cpu_set_t caller_affinity;
+  const bool saved_affinity = ::sched_getaffinity(0, sizeof caller_affinity, &caller_affinity) == 0;
+
+  std::vector<std::thread> threads;
+  threads.reserve(state.shards());
+  for (unsigned id = 1; id < state.shards(); ++id) {
+    threads.emplace_back([&state, id, &main] { run_shard(state, id, main, -1); });
+  }
+  run_shard(state, 0, main, signal_fd);
+  for (auto& thread : threads) thread.join();
+
+  if (signal_fd >= 0) ::close(signal_fd);
+  if (saved_affinity) ::sched_setaffinity(0, sizeof caller_affinity, &caller_affinity);
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  for (auto& error : state.errors) {
+    if (error) std::rethrow_exception(error);
+  }
+  const int code = state.stop_code.load();
+  return code >= 0 ? code : state.main_result;
+}
+
+}  // namespace percore
