@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 #include <latch>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -26,6 +27,7 @@
 #include <percore/engine/spawn.hh>
 #include <percore/engine/timer.hh>
 #include <percore/shards/mesh.hh>
+#include <percore/shards/sharded.hh>
 #include <percore/shards/topology.hh>
 
 namespace percore {
@@ -60,6 +62,9 @@ struct launch_state {
   std::atomic<int> stop_code{-1};  // -1: stopped because main returned
   std::atomic<unsigned> finished{0};
   int main_result = 0;
+  // sharded services started and not yet stopped, in start order.
+  std::mutex services_lock;
+  std::vector<std::pair<const void*, std::function<task<void>()>>> services;
 };
 
 constinit thread_local unsigned local_shard_id = 0;
@@ -92,6 +97,19 @@ task<void> listen_for_signals(int signal_fd, launch_state& state) {
     std::fprintf(stderr, "percore: %s received, stopping (again to exit at once)\n",
                  ::strsignal(static_cast<int>(info.ssi_signo)));
     state.request_stop(code);
+  }
+}
+
+// Stops, last started first, the services the program left running.
+task<void> stop_remaining_services(launch_state& state) {
+  for (;;) {
+    std::function<task<void>()> stop_one;
+    {
+      std::lock_guard lock(state.services_lock);
+      if (state.services.empty()) co_return;
+      stop_one = std::move(state.services.back().second);
+    }
+    co_await stop_one();  // unregisters it
   }
 }
 
@@ -129,9 +147,17 @@ void run_shard(launch_state& state, unsigned id, const std::function<task<int>()
         std::optional<join_handle<void>> signals;
         if (signal_fd >= 0) signals.emplace(spawn(listen_for_signals(signal_fd, state)));
         endpoint.on_stop(state.stop_requested, [&main_task] { main_task.cancel(); });
-        const int result = co_await main_task;
+        int result = 1;
+        std::exception_ptr failure;
+        try {
+          result = co_await main_task;
+        } catch (...) {
+          failure = std::current_exception();
+        }
         if (signals) signals->cancel();
+        co_await stop_remaining_services(state);
         state.request_stop(state.stop_code.load() >= 0 ? state.stop_code.load() : result);
+        if (failure) std::rethrow_exception(failure);
         co_return result;
       });
     } else {
@@ -173,6 +199,19 @@ unsigned shard_count() {
     throw std::logic_error("percore: shard_count() called off the shards (inside launch only)");
   }
   return local_launch->shards();
+}
+
+void detail::register_service(const void* key, std::function<task<void>()> stop) {
+  if (local_launch == nullptr) throw std::logic_error("percore: sharded services need a launch");
+  std::lock_guard lock(local_launch->services_lock);
+  local_launch->services.emplace_back(key, std::move(stop));
+}
+
+void detail::unregister_service(const void* key) {
+  if (local_launch == nullptr) return;
+  std::lock_guard lock(local_launch->services_lock);
+  auto& services = local_launch->services;
+  std::erase_if(services, [key](const auto& entry) { return entry.first == key; });
 }
 
 void stop(int exit_code) {

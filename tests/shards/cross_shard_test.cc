@@ -13,6 +13,8 @@
 
 #include <percore/shards/launch.hh>
 #include <percore/shards/mesh.hh>
+#include <percore/shards/foreign_ptr.hh>
+#include <percore/shards/sharded.hh>
 #include <percore/shards/submit_to.hh>
 
 namespace percore {
@@ -234,6 +236,91 @@ TEST(cross_shard_misuse, bad_mesh_capacity_is_rejected_before_anything_starts) {
 }
 
 INSTANTIATE_TEST_SUITE_P(backends, cross_shard, ::testing::ValuesIn(io::available_backends()),
+                         testing::backend_name);
+
+}  // namespace
+}  // namespace percore
+
+namespace percore {
+namespace {
+
+// A service that records where it was made, used and destroyed.
+struct counter_service {
+  explicit counter_service(int start) : value(start), home(this_shard_id()) {}
+  ~counter_service() { destroyed_on.push_back(this_shard_id()); }
+  int add(int amount) {
+    EXPECT_EQ(this_shard_id(), home);
+    return value += amount;
+  }
+  task<void> stop() {
+    co_await yield();
+    stopped_on.push_back(this_shard_id());
+  }
+  int value;
+  unsigned home;
+  static inline std::vector<unsigned> stopped_on;    // guarded by the shards' turns: sequential
+  static inline std::vector<unsigned> destroyed_on;
+};
+
+class sharded_services : public cross_shard {};
+
+TEST_P(sharded_services, one_instance_per_shard_started_and_stopped_in_order) {
+  counter_service::stopped_on.clear();
+  counter_service::destroyed_on.clear();
+  launch(config({4, 64}), []() -> task<void> {
+    sharded<counter_service> counters;
+    co_await counters.start(10);
+    EXPECT_EQ(counters.local().add(1), 11);
+    EXPECT_EQ(co_await counters.invoke_on(2, &counter_service::add, 5), 15);
+    EXPECT_EQ(co_await counters.invoke_on(2, &counter_service::add, 5), 20);
+    EXPECT_EQ(co_await counters.invoke_on(3, &counter_service::add, 1), 11);
+    co_await counters.stop();
+  });
+  EXPECT_EQ(counter_service::stopped_on, (std::vector<unsigned>{3, 2, 1, 0}));
+  EXPECT_EQ(counter_service::destroyed_on, (std::vector<unsigned>{3, 2, 1, 0}));
+}
+
+TEST_P(sharded_services, services_left_running_are_stopped_at_the_end_in_reverse_order) {
+  counter_service::destroyed_on.clear();
+  static std::vector<int> order;
+  order.clear();
+  struct first_service {
+    ~first_service() { order.push_back(1); }
+  };
+  struct second_service {
+    ~second_service() { order.push_back(2); }
+  };
+  launch(config(), []() -> task<void> {
+    // Static so that they outlive main: the launch stops them after main returns.
+    static sharded<first_service> first;
+    static sharded<second_service> second;
+    co_await first.start();
+    co_await second.start();
+  });
+  // Each service is destroyed on both shards, the second service before the first.
+  EXPECT_EQ(order, (std::vector<int>{2, 2, 1, 1}));
+}
+
+struct placed_object {
+  ~placed_object() { destroyed_on = static_cast<int>(this_shard_id()); }
+  static inline std::atomic<int> destroyed_on{-1};
+};
+
+TEST_P(sharded_services, foreign_ptr_is_destroyed_on_its_owner) {
+  placed_object::destroyed_on = -1;
+  launch(config(), []() -> task<void> {
+    foreign_ptr<placed_object> travelled =
+        co_await submit_to(1, [] { return make_foreign<placed_object>(); });
+    EXPECT_EQ(travelled.owner_shard(), 1u);
+    travelled.reset();  // on shard 0: sent home
+    for (int i = 0; i < 1000 && placed_object::destroyed_on.load() < 0; ++i) {
+      co_await sleep_for(1ms);
+    }
+    EXPECT_EQ(placed_object::destroyed_on.load(), 1);
+  });
+}
+
+INSTANTIATE_TEST_SUITE_P(backends, sharded_services, ::testing::ValuesIn(io::available_backends()),
                          testing::backend_name);
 
 }  // namespace
