@@ -2,6 +2,7 @@
 // them by the mesh, runs main on shard 0, and stops every shard when main ends or stop() is called.
 #pragma once
 
+#include <cstdio>
 #include <functional>
 #include <string>
 #include <type_traits>

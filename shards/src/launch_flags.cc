@@ -1,0 +1,87 @@
+// The standard command-line flags of a percore program, parsed into a launch_config. Every
+// mistake is named with the flag, the value and what is accepted.
+#include <charconv>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include <percore/shards/launch.hh>
+
+namespace percore {
+namespace {
+
+template <class Number>
+Number parse_number(std::string_view flag, std::string_view text, Number lowest, Number highest) {
+  Number value{};
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc{} || end != text.data() + text.size() || value < lowest ||
+      value > highest) {
+    throw std::invalid_argument("percore: " + std::string(flag) + " '" + std::string(text) +
+                                "' is invalid (accepted: a number from " +
+                                std::to_string(lowest) + " to " + std::to_string(highest) + ")");
+  }
+  return value;
+}
+
+numa_policy parse_numa_policy(std::string_view text) {
+  if (text == "local") return numa_policy::local;
+  if (text == "interleave") return numa_policy::interleave;
+  if (text == "none") return numa_policy::none;
+  throw std::invalid_argument("percore: --numa '" + std::string(text) +
+                              "' is invalid (accepted: local, interleave, none)");
+}
+
+}  // namespace
+
+launch_config parse_launch_flags(int argc, char** argv) {
+  launch_config config;
+  for (int index = 1; index < argc; ++index) {
+    std::string_view flag = argv[index];
+    std::string_view value;
+    bool has_value = false;
+    if (const auto equals = flag.find('='); equals != std::string_view::npos) {
+      value = flag.substr(equals + 1);
+      flag = flag.substr(0, equals);
+      has_value = true;
+    }
+    // A flag that takes a value reads it from "--flag=value" or from the next argument.
+    auto take_value = [&]() -> std::string_view {
+      if (has_value) return value;
+      if (index + 1 >= argc) {
+        throw std::invalid_argument("percore: " + std::string(flag) + " needs a value");
+      }
+      return argv[++index];
+    };
+    if (flag == "--smp") {
+      // 0 passes here so that placement can refuse it naming the CPUs that are allowed.
+      config.placement.smp = parse_number<unsigned>(flag, take_value(), 0, 4096);
+    } else if (flag == "--cpus") {
+      config.placement.cpus = std::string(take_value());
+    } else if (flag == "--no-smt") {
+      config.placement.no_smt = true;
+    } else if (flag == "--oversubscribe") {
+      config.placement.oversubscribe = true;
+    } else if (flag == "--numa") {
+      config.placement.numa = parse_numa_policy(take_value());
+    } else if (flag == "--backend") {
+      config.engine.backend = io::parse_backend_kind(take_value());
+    } else if (flag == "--poll") {
+      config.engine.poll = true;
+    } else if (flag == "--time-slice-us") {
+      config.engine.time_slice =
+          std::chrono::microseconds(parse_number<long>(flag, take_value(), 1, 1'000'000));
+    } else if (flag == "--ring-entries") {
+      config.engine.ring_entries = parse_number<unsigned>(flag, take_value(), 1, 32768);
+    } else if (flag == "--mesh-capacity") {
+      config.mesh_capacity = parse_number<std::size_t>(flag, take_value(), 2, 1 << 20);
+    } else {
+      throw std::invalid_argument(
+          "percore: unknown flag '" + std::string(argv[index]) +
+          "' (accepted: --smp N, --cpus LIST, --no-smt, --oversubscribe, --numa POLICY, "
+          "--backend NAME, --poll, --time-slice-us N, --ring-entries N, --mesh-capacity N)");
+    }
+  }
+  return config;
+}
+
+}  // namespace percore

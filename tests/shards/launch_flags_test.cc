@@ -1,0 +1,71 @@
+// The standard flags: each parsed into the launch configuration, each mistake named.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include <percore/shards/launch.hh>
+
+namespace percore {
+namespace {
+
+launch_config parse(std::vector<std::string> words) {
+  words.insert(words.begin(), "program");
+  std::vector<char*> argv;
+  for (auto& word : words) argv.push_back(word.data());
+  return parse_launch_flags(static_cast<int>(argv.size()), argv.data());
+}
+
+std::string rejection(std::vector<std::string> words) {
+  try {
+    auto config = parse(std::move(words));
+    config.validate();
+    launch(config, []() -> task<void> { co_return; });
+  } catch (const std::invalid_argument& error) {
+    return error.what();
+  }
+  return "accepted";
+}
+
+TEST(launch_flags, every_flag_reaches_the_configuration) {
+  const launch_config config =
+      parse({"--smp", "2", "--cpus=0-1", "--no-smt", "--oversubscribe", "--numa", "interleave",
+             "--backend", "epoll", "--poll", "--time-slice-us", "250", "--ring-entries=64",
+             "--mesh-capacity", "256"});
+  EXPECT_EQ(config.placement.smp, 2u);
+  EXPECT_EQ(config.placement.cpus, "0-1");
+  EXPECT_TRUE(config.placement.no_smt);
+  EXPECT_TRUE(config.placement.oversubscribe);
+  EXPECT_EQ(config.placement.numa, numa_policy::interleave);
+  EXPECT_EQ(config.engine.backend, io::backend_kind::epoll);
+  EXPECT_TRUE(config.engine.poll);
+  EXPECT_EQ(config.engine.time_slice, std::chrono::microseconds(250));
+  EXPECT_EQ(config.engine.ring_entries, 64u);
+  EXPECT_EQ(config.mesh_capacity, 256u);
+}
+
+TEST(launch_flags, mistakes_are_named) {
+  EXPECT_NE(rejection({"--smp", "two"}).find("--smp 'two'"), std::string::npos);
+  EXPECT_NE(rejection({"--smp"}).find("--smp needs a value"), std::string::npos);
+  EXPECT_NE(rejection({"--frobnicate"}).find("unknown flag '--frobnicate'"), std::string::npos);
+  EXPECT_NE(rejection({"--numa", "far"}).find("local, interleave, none"), std::string::npos);
+  EXPECT_NE(rejection({"--backend", "kqueue"}).find("'kqueue'"), std::string::npos);
+  EXPECT_NE(rejection({"--mesh-capacity", "3"}).find("mesh_capacity 3"), std::string::npos);
+  EXPECT_NE(rejection({"--ring-entries", "100"}).find("ring_entries 100"), std::string::npos);
+  const std::string zero = rejection({"--smp", "0"});
+  EXPECT_NE(zero.find("--smp 0"), std::string::npos) << zero;
+  const std::string outside = rejection({"--cpus", "0-4095"});
+  EXPECT_NE(outside.find("allowed"), std::string::npos) << outside;
+  const std::string too_many = rejection({"--smp", "64"});
+  EXPECT_NE(too_many.find("--smp 64"), std::string::npos) << too_many;
+}
+
+TEST(launch_flags, run_reports_a_bad_flag_and_returns_2) {
+  std::vector<std::string> words{"program", "--smp", "zero"};
+  std::vector<char*> argv;
+  for (auto& word : words) argv.push_back(word.data());
+  EXPECT_EQ(run(static_cast<int>(argv.size()), argv.data(), []() -> task<int> { co_return 0; }), 2);
+}
+
+}  // namespace
+}  // namespace percore
