@@ -131,13 +131,18 @@ bool shard_endpoint::prepare_to_sleep() noexcept {
   std::atomic_thread_fence(std::memory_order_seq_cst);
   const bool stop_pending = stop_requested_ != nullptr && !stop_handled_ &&
                             stop_requested_->load(std::memory_order_relaxed);
-  for (unsigned from = 0; from < mesh_.size(); ++from) {
-    if (stop_pending || (from != id_ && !mesh_.between(from, id_).ring.empty())) {
-      sleeping_.store(false, std::memory_order_relaxed);
-      return false;
-    }
+  bool work_arrived = stop_pending;
+  for (unsigned from = 0; from < mesh_.size() && !work_arrived; ++from) {
+    work_arrived = from != id_ && !mesh_.between(from, id_).ring.empty();
   }
-  return true;
+  // A receiver that made room clears the flag, then looks whether we sleep: look at the flag
+  // after saying we sleep, or each of us may miss the other.
+  for (unsigned to : waiting_for_room_) {
+    if (work_arrived) break;
+    work_arrived = !mesh_.between(id_, to).sender_waiting.load(std::memory_order_relaxed);
+  }
+  if (work_arrived) sleeping_.store(false, std::memory_order_relaxed);
+  return !work_arrived;
 }
 
 void shard_endpoint::woke_up() noexcept { sleeping_.store(false, std::memory_order_relaxed); }
