@@ -14,6 +14,7 @@
 #include <percore/shards/launch.hh>
 #include <percore/shards/mesh.hh>
 #include <percore/shards/foreign_ptr.hh>
+#include <percore/shards/shard_channel.hh>
 #include <percore/shards/sharded.hh>
 #include <percore/shards/submit_to.hh>
 
@@ -321,6 +322,38 @@ TEST_P(sharded_services, foreign_ptr_is_destroyed_on_its_owner) {
 }
 
 INSTANTIATE_TEST_SUITE_P(backends, sharded_services, ::testing::ValuesIn(io::available_backends()),
+                         testing::backend_name);
+
+}  // namespace
+}  // namespace percore
+
+namespace percore {
+namespace {
+
+class channels : public cross_shard {};
+
+TEST_P(channels, values_cross_in_order_through_a_tiny_channel_and_close_ends_it) {
+  launch(config(), []() -> task<void> {
+    constexpr int count = 20'000;
+    auto channel = std::make_shared<shard_channel<std::unique_ptr<int>>>(1, 0, 2);
+    auto producer = spawn(submit_to(1, [channel]() -> task<void> {
+      for (int i = 0; i < count; ++i) {
+        EXPECT_TRUE(co_await channel->send(std::make_unique<int>(i)));
+      }
+      channel->close();
+      EXPECT_EQ((co_await channel->send(std::make_unique<int>(-1))).error(), std::errc::broken_pipe);
+    }));
+    int expected = 0;
+    while (auto value = co_await channel->receive()) {
+      EXPECT_EQ(**value, expected);
+      ++expected;
+    }
+    EXPECT_EQ(expected, count);
+    co_await producer;
+  });
+}
+
+INSTANTIATE_TEST_SUITE_P(backends, channels, ::testing::ValuesIn(io::available_backends()),
                          testing::backend_name);
 
 }  // namespace

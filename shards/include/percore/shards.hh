@@ -6,6 +6,7 @@
 #include <percore/shards/foreign_ptr.hh>
 #include <percore/shards/launch.hh>
 #include <percore/shards/placement.hh>
+#include <percore/shards/shard_channel.hh>
 #include <percore/shards/shard_id.hh>
 #include <percore/shards/sharded.hh>
 #include <percore/shards/submit_to.hh>
