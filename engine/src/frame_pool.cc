@@ -47,7 +47,18 @@ frame_pool::~frame_pool() {
   }
 }
 
+void frame_pool::check_limit(std::size_t more) const {
+  if (limit_ == 0) return;
+  const std::size_t used = chunk_bytes_ + large_bytes_.load(std::memory_order_relaxed);
+  if (used + more > limit_) {
+    throw memory_limit_exceeded("percore: shard memory limit of " + std::to_string(limit_) +
+                                " bytes reached (" + std::to_string(used) + " in use, " +
+                                std::to_string(more) + " more asked)");
+  }
+}
+
 void frame_pool::add_chunk() {
+  check_limit(chunk_size);
   auto* chunk = static_cast<chunk_header*>(map_aligned_chunk());
   chunk->owner = this;
   chunk->next_chunk = chunks_;
@@ -74,13 +85,29 @@ void* frame_pool::allocate_slow(std::size_t index) {
   return block;
 }
 
+namespace {
+// A large block starts with this, so that whichever thread frees it can credit its owner.
+struct alignas(16) large_header {
+  frame_pool* owner;
+  std::size_t size;
+};
+}  // namespace
+
 void* frame_pool::allocate_large(std::size_t size) {
+  const std::size_t total = size + sizeof(large_header);
+  check_limit(total);
+  auto* header = static_cast<large_header*>(::operator new(total));
+  header->owner = this;
+  header->size = total;
+  large_bytes_.fetch_add(total, std::memory_order_relaxed);
   ++large_allocations_;
-  return ::operator new(size);
+  return header + 1;
 }
 
-void frame_pool::deallocate_large(void* pointer, std::size_t size) noexcept {
-  ::operator delete(pointer, size);
+void frame_pool::deallocate_large(void* pointer, std::size_t) noexcept {
+  auto* header = static_cast<large_header*>(pointer) - 1;
+  header->owner->large_bytes_.fetch_sub(header->size, std::memory_order_relaxed);
+  ::operator delete(header, header->size);
 }
 
 void frame_pool::deallocate_remote(void* pointer, std::size_t size) noexcept {
@@ -108,7 +135,7 @@ void frame_pool::collect_remote_frees() noexcept {
 
 frame_pool::statistics frame_pool::stats() const noexcept {
   return {allocations_, deallocations_, remote_deallocations_.load(std::memory_order_relaxed),
-          large_allocations_, chunk_bytes_};
+          large_allocations_, chunk_bytes_, large_bytes_.load(std::memory_order_relaxed)};
 }
 
 }  // namespace percore

@@ -128,6 +128,7 @@ void run_shard(launch_state& state, unsigned id, const std::function<task<int>()
     const shard_placement& place = state.placement[id];
     if (state.config.pin_threads) pin_current_thread(place.cpu);
     apply_memory_policy(state.config.placement.numa, place.numa_node);
+    frame_pool::local().set_limit(state.config.memory_per_shard);
     runner.emplace(state.config.engine);
     detail::shard_endpoint& endpoint = state.mesh.endpoint(id);
     endpoint.attach(*runner);
@@ -183,6 +184,7 @@ void run_shard(launch_state& state, unsigned id, const std::function<task<int>()
     }
   });
   runner->set_inbox(nullptr);
+  frame_pool::local().set_limit(0);
 }
 
 }  // namespace
@@ -223,6 +225,11 @@ void stop(int exit_code) {
 
 void launch_config::validate() const {
   engine.validate();
+  if (memory_per_shard != 0 && memory_per_shard < frame_pool::chunk_size) {
+    throw std::invalid_argument("percore: memory_per_shard " + std::to_string(memory_per_shard) +
+                                " bytes is too small (accepted: 0 for no cap, or at least " +
+                                std::to_string(frame_pool::chunk_size) + ")");
+  }
   if (mesh_capacity < 2 || mesh_capacity > (std::size_t{1} << 20) ||
       !std::has_single_bit(mesh_capacity)) {
     throw std::invalid_argument("percore: mesh_capacity " + std::to_string(mesh_capacity) +

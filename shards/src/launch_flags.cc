@@ -23,6 +23,29 @@ Number parse_number(std::string_view flag, std::string_view text, Number lowest,
   return value;
 }
 
+// "512M", "2G", "65536": bytes with an optional binary K/M/G suffix.
+std::size_t parse_size(std::string_view flag, std::string_view text) {
+  std::size_t scale = 1;
+  std::string_view digits = text;
+  if (!digits.empty()) {
+    switch (digits.back()) {
+      case 'K': case 'k': scale = std::size_t{1} << 10; break;
+      case 'M': case 'm': scale = std::size_t{1} << 20; break;
+      case 'G': case 'g': scale = std::size_t{1} << 30; break;
+      default: break;
+    }
+    if (scale != 1) digits.remove_suffix(1);
+  }
+  std::size_t value = 0;
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (digits.empty() || error != std::errc{} || end != digits.data() + digits.size() ||
+      value > (std::size_t{1} << 50) / scale) {
+    throw std::invalid_argument("percore: " + std::string(flag) + " '" + std::string(text) +
+                                "' is invalid (accepted: bytes, or a number with K, M or G)");
+  }
+  return value * scale;
+}
+
 numa_policy parse_numa_policy(std::string_view text) {
   if (text == "local") return numa_policy::local;
   if (text == "interleave") return numa_policy::interleave;
@@ -63,6 +86,8 @@ launch_config parse_launch_flags(int argc, char** argv) {
       config.placement.oversubscribe = true;
     } else if (flag == "--numa") {
       config.placement.numa = parse_numa_policy(take_value());
+    } else if (flag == "--memory") {
+      config.memory_per_shard = parse_size(flag, take_value());
     } else if (flag == "--backend") {
       config.engine.backend = io::parse_backend_kind(take_value());
     } else if (flag == "--poll") {
@@ -78,6 +103,7 @@ launch_config parse_launch_flags(int argc, char** argv) {
       throw std::invalid_argument(
           "percore: unknown flag '" + std::string(argv[index]) +
           "' (accepted: --smp N, --cpus LIST, --no-smt, --oversubscribe, --numa POLICY, "
+          "--memory SIZE, "
           "--backend NAME, --poll, --time-slice-us N, --ring-entries N, --mesh-capacity N)");
     }
   }

@@ -358,3 +358,44 @@ INSTANTIATE_TEST_SUITE_P(backends, channels, ::testing::ValuesIn(io::available_b
 
 }  // namespace
 }  // namespace percore
+
+namespace percore {
+namespace {
+
+class memory_cap : public cross_shard {};
+
+task<void> park_until(event& release) { (void)co_await release.wait(); }
+
+TEST_P(memory_cap, a_shard_past_its_cap_gets_an_allocation_failure_and_carries_on) {
+  launch_config capped = config();
+  capped.memory_per_shard = std::size_t{4} << 20;
+  launch(capped, []() -> task<void> {
+    const std::string failure = co_await submit_to(1, []() -> task<std::string> {
+      event release;
+      std::string message;
+      std::size_t parked = 0;
+      try {
+        for (;;) {
+          spawn(park_until(release)).detach();
+          ++parked;
+        }
+      } catch (const memory_limit_exceeded& error) {
+        message = error.what();
+      }
+      EXPECT_GT(parked, 1000u);
+      release.set();
+      co_await yield();
+      // The parked tasks are gone and their blocks are back in the pool: the shard goes on
+      // spawning tasks of that size (chunks stay with the pool once taken).
+      for (std::size_t i = 0; i < parked; ++i) co_await spawn(park_until(release));
+      co_return message;
+    });
+    EXPECT_NE(failure.find("memory limit of 4194304 bytes"), std::string::npos) << failure;
+  });
+}
+
+INSTANTIATE_TEST_SUITE_P(backends, memory_cap, ::testing::ValuesIn(io::available_backends()),
+                         testing::backend_name);
+
+}  // namespace
+}  // namespace percore

@@ -31,7 +31,7 @@ TEST(launch_flags, every_flag_reaches_the_configuration) {
   const launch_config config =
       parse({"--smp", "2", "--cpus=0-1", "--no-smt", "--oversubscribe", "--numa", "interleave",
              "--backend", "epoll", "--poll", "--time-slice-us", "250", "--ring-entries=64",
-             "--mesh-capacity", "256"});
+             "--mesh-capacity", "256", "--memory", "64M"});
   EXPECT_EQ(config.placement.smp, 2u);
   EXPECT_EQ(config.placement.cpus, "0-1");
   EXPECT_TRUE(config.placement.no_smt);
@@ -42,6 +42,7 @@ TEST(launch_flags, every_flag_reaches_the_configuration) {
   EXPECT_EQ(config.engine.time_slice, std::chrono::microseconds(250));
   EXPECT_EQ(config.engine.ring_entries, 64u);
   EXPECT_EQ(config.mesh_capacity, 256u);
+  EXPECT_EQ(config.memory_per_shard, std::size_t{64} << 20);
 }
 
 TEST(launch_flags, mistakes_are_named) {
@@ -52,6 +53,8 @@ TEST(launch_flags, mistakes_are_named) {
   EXPECT_NE(rejection({"--backend", "kqueue"}).find("'kqueue'"), std::string::npos);
   EXPECT_NE(rejection({"--mesh-capacity", "3"}).find("mesh_capacity 3"), std::string::npos);
   EXPECT_NE(rejection({"--ring-entries", "100"}).find("ring_entries 100"), std::string::npos);
+  EXPECT_NE(rejection({"--memory", "lots"}).find("--memory 'lots'"), std::string::npos);
+  EXPECT_NE(rejection({"--memory", "4K"}).find("too small"), std::string::npos);
   const std::string zero = rejection({"--smp", "0"});
   EXPECT_NE(zero.find("--smp 0"), std::string::npos) << zero;
   const std::string outside = rejection({"--cpus", "0-4095"});

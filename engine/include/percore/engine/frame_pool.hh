@@ -24,7 +24,21 @@
 #define PERCORE_UNPOISON(pointer, size) ((void)(pointer), (void)(size))
 #endif
 
+#include <new>
+#include <string>
+
 namespace percore {
+
+// What a pool throws when its limit would be passed: an allocation failure that says which
+// limit, not a crash.
+class memory_limit_exceeded : public std::bad_alloc {
+ public:
+  explicit memory_limit_exceeded(std::string message) : message_(std::move(message)) {}
+  const char* what() const noexcept override { return message_.c_str(); }
+
+ private:
+  std::string message_;
+};
 
 class frame_pool {
  public:
@@ -66,12 +80,18 @@ class frame_pool {
     ++deallocations_;
   }
 
+  // Caps the memory this pool takes from the system (chunks plus large blocks), in bytes; 0
+  // means no cap. Past it, allocate() throws memory_limit_exceeded.
+  void set_limit(std::size_t bytes) noexcept { limit_ = bytes; }
+  std::size_t limit() const noexcept { return limit_; }
+
   struct statistics {
     std::uint64_t allocations;        // small blocks handed out
     std::uint64_t deallocations;      // small blocks returned on the owning thread
     std::uint64_t remote_deallocations;  // small blocks returned from another thread
     std::uint64_t large_allocations;  // requests passed on to operator new
     std::size_t chunk_bytes;          // memory taken from the system for small blocks
+    std::size_t large_bytes;          // large blocks outstanding (header included)
   };
   statistics stats() const noexcept;
 
@@ -106,6 +126,7 @@ class frame_pool {
   void deallocate_remote(void* pointer, std::size_t size) noexcept;
   void collect_remote_frees() noexcept;
   void add_chunk();
+  void check_limit(std::size_t more) const;
 
   std::array<free_block*, class_count> free_lists_{};
   char* bump_ = nullptr;
@@ -115,6 +136,9 @@ class frame_pool {
   std::uint64_t allocations_ = 0;
   std::uint64_t deallocations_ = 0;
   std::uint64_t large_allocations_ = 0;
+  std::size_t limit_ = 0;
+  // Large blocks may be freed on any thread, which returns their bytes here.
+  std::atomic<std::size_t> large_bytes_{0};
   std::atomic<std::uint64_t> remote_deallocations_{0};
   // Blocks freed by other threads; taken back in bulk when a free list runs dry.
   std::atomic<remote_block*> remote_frees_{nullptr};

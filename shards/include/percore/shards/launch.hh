@@ -22,6 +22,9 @@ struct launch_config {
   std::size_t mesh_capacity = 1024;
   // Pin each shard's thread to its CPU. Off only for tests that oversubscribe on purpose.
   bool pin_threads = true;
+  // Memory each shard's pool may take from the system, in bytes (0: no cap; else at least
+  // 1 MiB). Past it, allocations on that shard throw memory_limit_exceeded.
+  std::size_t memory_per_shard = 0;
 
   // Throws std::invalid_argument naming the bad value and what is accepted.
   void validate() const;
@@ -49,9 +52,9 @@ int launch(const launch_config& config, Main main) {
 }
 
 // Parses the standard flags from argv into a launch_config, then launch()es. Flags: --smp N,
-// --cpus LIST, --no-smt, --oversubscribe, --numa local|interleave|none, --backend NAME,
-// --poll, --time-slice-us N, --ring-entries N, --mesh-capacity N. A bad flag prints one line
-// naming it and returns 2.
+// --cpus LIST, --no-smt, --oversubscribe, --numa local|interleave|none, --memory SIZE (per
+// shard, with K/M/G), --backend NAME, --poll, --time-slice-us N, --ring-entries N,
+// --mesh-capacity N. A bad flag prints one line naming it and returns 2.
 template <class Main>
 int run(int argc, char** argv, Main main);
 
