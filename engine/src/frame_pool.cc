@@ -42,6 +42,7 @@ frame_pool& detail::create_local_frame_pool() {
 frame_pool::~frame_pool() {
   while (chunks_ != nullptr) {
     chunk_header* next = chunks_->next_chunk;
+    PERCORE_UNPOISON(chunks_, chunk_size);
     ::munmap(chunks_, chunk_size);
     chunks_ = next;
   }
@@ -60,6 +61,8 @@ void frame_pool::check_limit(std::size_t more) const {
 void frame_pool::add_chunk() {
   check_limit(chunk_size);
   auto* chunk = static_cast<chunk_header*>(map_aligned_chunk());
+  // The address may have belonged to a pool of a thread that has exited: clear its poison.
+  PERCORE_UNPOISON(chunk, chunk_size);
   chunk->owner = this;
   chunk->next_chunk = chunks_;
   chunks_ = chunk;

@@ -40,6 +40,7 @@ struct launch_state {
         placement(std::move(places)),
         mesh(static_cast<unsigned>(placement.size()), config.mesh_capacity),
         engines_ready(static_cast<std::ptrdiff_t>(placement.size())),
+        engines_idle(static_cast<std::ptrdiff_t>(placement.size())),
         errors(placement.size()) {}
 
   unsigned shards() const noexcept { return static_cast<unsigned>(placement.size()); }
@@ -56,6 +57,8 @@ struct launch_state {
   std::vector<shard_placement> placement;
   detail::mesh mesh;
   std::latch engines_ready;
+  // No engine is destroyed before every shard is past its last wake of the others.
+  std::latch engines_idle;
   std::atomic<bool> engine_failed{false};
   std::vector<std::exception_ptr> errors;
   std::atomic<bool> stop_requested{false};
@@ -148,6 +151,12 @@ void run_shard(launch_state& state, unsigned id, const std::function<task<int>()
         std::optional<join_handle<void>> signals;
         if (signal_fd >= 0) signals.emplace(spawn(listen_for_signals(signal_fd, state)));
         endpoint.on_stop(state.stop_requested, [&main_task] { main_task.cancel(); });
+        // The handler refers to this frame: replace it before the frame ends.
+        struct forget_handler {
+          detail::shard_endpoint& endpoint;
+          launch_state& state;
+          ~forget_handler() { endpoint.on_stop(state.stop_requested, [] {}); }
+        } forget{endpoint, state};
         int result = 1;
         std::exception_ptr failure;
         try {
@@ -166,6 +175,7 @@ void run_shard(launch_state& state, unsigned id, const std::function<task<int>()
         event stopped;
         endpoint.on_stop(state.stop_requested, [&stopped] { stopped.set(); });
         (void)co_await stopped.wait();
+        endpoint.on_stop(state.stop_requested, [] {});
       });
     }
   } catch (...) {
@@ -183,6 +193,7 @@ void run_shard(launch_state& state, unsigned id, const std::function<task<int>()
       (void)co_await sleep_for(std::chrono::milliseconds(1));
     }
   });
+  state.engines_idle.arrive_and_wait();
   runner->set_inbox(nullptr);
   frame_pool::local().set_limit(0);
 }
