@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include <percore/engine/spawn.hh>
+
 #include <percore/shards/shard_id.hh>
 
 namespace percore::detail {
@@ -62,6 +64,10 @@ task<void> shard_endpoint::send(unsigned to, mesh_message message) {
     room.reset();
     (void)co_await room.wait();
   }
+}
+
+void shard_endpoint::post(unsigned to, mesh_message message) {
+  if (!try_send(to, message)) spawn(send(to, message)).detach();
 }
 
 void shard_endpoint::wake_if_sleeping(shard_endpoint& peer) noexcept {

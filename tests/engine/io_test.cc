@@ -25,6 +25,17 @@ std::span<const std::byte> bytes_of(const std::string& text) {
   return std::as_bytes(std::span(text.data(), text.size()));
 }
 
+// Binds `fd` to 127.0.0.1 on a port the kernel picks and returns that address.
+sockaddr_in bind_loopback(int fd) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  socklen_t length = sizeof address;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  return address;
+}
+
 TEST_P(io_operations, nop_completes) {
   EXPECT_TRUE(run([]() -> task<bool> { co_return (co_await nop()).has_value(); }));
 }
@@ -96,13 +107,8 @@ TEST_P(io_operations, open_missing_file_is_an_error_value) {
 TEST_P(io_operations, tcp_accept_connect_send_recv) {
   const std::string received = run([]() -> task<std::string> {
     const int listener = make_socket(AF_INET, SOCK_STREAM).value();
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    sockaddr_in address = bind_loopback(listener);
     EXPECT_EQ(::listen(listener, 16), 0);
-    socklen_t length = sizeof address;
-    ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length);
 
     auto server = spawn([](int listening) -> task<void> {
       const int connection = (co_await accept(listening)).value();
@@ -140,12 +146,7 @@ TEST_P(io_operations, connect_to_a_closed_port_is_refused) {
   const std::error_code error = run([]() -> task<std::error_code> {
     // Bind a port, then close it without listening: nothing accepts there.
     const int probe = make_socket(AF_INET, SOCK_STREAM).value();
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    socklen_t length = sizeof address;
-    ::getsockname(probe, reinterpret_cast<sockaddr*>(&address), &length);
+    sockaddr_in address = bind_loopback(probe);
     ::close(probe);
     const int client = make_socket(AF_INET, SOCK_STREAM).value();
     auto outcome = co_await percore::connect(client, reinterpret_cast<sockaddr*>(&address), sizeof address);

@@ -5,7 +5,6 @@
 #include <memory>
 #include <utility>
 
-#include <percore/engine/spawn.hh>
 #include <percore/shards/mesh.hh>
 #include <percore/shards/shard_id.hh>
 
@@ -44,18 +43,11 @@ class foreign_ptr {
       pointer_.reset();
       return;
     }
-    const detail::mesh_message message{&destroy_at_home, pointer_.release()};
-    detail::shard_endpoint& endpoint = *detail::local_endpoint;
-    if (!endpoint.try_send(owner_, message)) {
-      spawn(send_later(owner_, message)).detach();
-    }
+    detail::local_endpoint->post(owner_, detail::mesh_message{&destroy_at_home, pointer_.release()});
   }
 
  private:
   static void destroy_at_home(void* object) { delete static_cast<T*>(object); }
-  static task<void> send_later(unsigned owner, detail::mesh_message message) {
-    co_await detail::current_endpoint().send(owner, message);
-  }
 
   std::unique_ptr<T> pointer_;
   unsigned owner_ = 0;

@@ -38,6 +38,9 @@ class shard_endpoint final : public inbox {
   bool try_send(unsigned to, mesh_message message);
   // Sends, waiting (as a task, never blocking the thread) while the ring to `to` is full.
   task<void> send(unsigned to, mesh_message message);
+  // Sends now, or from a task of this shard once there is room: for callers that cannot wait
+  // (destructors, wake-ups). The message is never dropped.
+  void post(unsigned to, mesh_message message);
 
   bool drain() override;
   bool prepare_to_sleep() noexcept override;

@@ -8,7 +8,6 @@
 #include <utility>
 
 #include <percore/engine/event.hh>
-#include <percore/engine/spawn.hh>
 #include <percore/io/result.hh>
 #include <percore/shards/cache_line.hh>
 #include <percore/shards/mesh.hh>
@@ -91,12 +90,7 @@ class shard_channel {
       return;
     }
     if (shard == this_shard_id()) return wake(this);
-    const detail::mesh_message message{wake, this};
-    detail::shard_endpoint& endpoint = detail::current_endpoint();
-    if (!endpoint.try_send(shard, message)) spawn(send_later(shard, message)).detach();
-  }
-  static task<void> send_later(unsigned shard, detail::mesh_message message) {
-    co_await detail::current_endpoint().send(shard, message);
+    detail::current_endpoint().post(shard, detail::mesh_message{wake, this});
   }
 
   spsc_ring<T> ring_;
