@@ -80,37 +80,68 @@ void* frame_pool::allocate_slow(std::size_t index) {
     ++allocations_;
     return block;
   }
-  const std::size_t block_size = (index + 1) * granule;
+  ++allocations_;
+  return carve((index + 1) * granule);
+}
+
+void* frame_pool::carve(std::size_t block_size) {
   if (bump_ == nullptr || static_cast<std::size_t>(bump_end_ - bump_) < block_size) add_chunk();
   void* block = bump_;
   bump_ += block_size;
-  ++allocations_;
   return block;
 }
 
 namespace {
-// A large block starts with this, so that whichever thread frees it can credit its owner.
-struct alignas(16) large_header {
+
+constexpr std::size_t page_size = 4096;
+
+// A span starts with a page holding this, so that whichever thread frees it can credit its
+// owner's count.
+struct span_header {
   frame_pool* owner;
-  std::size_t size;
+  std::size_t mapped;
 };
+
 }  // namespace
 
 void* frame_pool::allocate_large(std::size_t size) {
-  const std::size_t total = size + sizeof(large_header);
-  check_limit(total);
-  auto* header = static_cast<large_header*>(::operator new(total));
-  header->owner = this;
-  header->size = total;
-  large_bytes_.fetch_add(total, std::memory_order_relaxed);
   ++large_allocations_;
-  return header + 1;
+  if (size <= largest_medium) {
+    const std::size_t index = medium_class_of(size);
+    if (medium_free_lists_[index] == nullptr) collect_remote_frees();
+    if (free_block* block = medium_free_lists_[index]) {
+      PERCORE_UNPOISON(block, largest_block << (index + 1));
+      medium_free_lists_[index] = block->next;
+      return block;
+    }
+    return carve(largest_block << (index + 1));
+  }
+  const std::size_t mapped = (size + page_size + page_size - 1) / page_size * page_size;
+  check_limit(mapped);
+  void* span = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (span == MAP_FAILED) throw std::bad_alloc();
+  auto* header = static_cast<span_header*>(span);
+  header->owner = this;
+  header->mapped = mapped;
+  large_bytes_.fetch_add(mapped, std::memory_order_relaxed);
+  return static_cast<char*>(span) + page_size;
 }
 
-void frame_pool::deallocate_large(void* pointer, std::size_t) noexcept {
-  auto* header = static_cast<large_header*>(pointer) - 1;
-  header->owner->large_bytes_.fetch_sub(header->size, std::memory_order_relaxed);
-  ::operator delete(header, header->size);
+void frame_pool::deallocate_large(void* pointer, std::size_t size) noexcept {
+  if (size <= largest_medium) {
+    chunk_header* chunk = chunk_of(pointer);
+    if (chunk->owner != this) return chunk->owner->deallocate_remote(pointer, size);
+    auto* block = static_cast<free_block*>(pointer);
+    const std::size_t index = medium_class_of(size);
+    block->next = medium_free_lists_[index];
+    medium_free_lists_[index] = block;
+    PERCORE_POISON(reinterpret_cast<char*>(pointer) + sizeof(free_block),
+                   (largest_block << (index + 1)) - sizeof(free_block));
+    return;
+  }
+  auto* header = reinterpret_cast<span_header*>(static_cast<char*>(pointer) - page_size);
+  header->owner->large_bytes_.fetch_sub(header->mapped, std::memory_order_relaxed);
+  ::munmap(header, header->mapped);
 }
 
 void frame_pool::deallocate_remote(void* pointer, std::size_t size) noexcept {
@@ -128,10 +159,11 @@ void frame_pool::collect_remote_frees() noexcept {
   remote_block* block = remote_frees_.exchange(nullptr, std::memory_order_acquire);
   while (block != nullptr) {
     remote_block* next = block->next;
-    const std::size_t index = class_of(block->size);
+    auto& list = block->size > largest_block ? medium_free_lists_[medium_class_of(block->size)]
+                                             : free_lists_[class_of(block->size)];
     auto* freed = reinterpret_cast<free_block*>(block);
-    freed->next = free_lists_[index];
-    free_lists_[index] = freed;
+    freed->next = list;
+    list = freed;
     block = next;
   }
 }

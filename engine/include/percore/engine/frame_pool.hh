@@ -42,9 +42,12 @@ class memory_limit_exceeded : public std::bad_alloc {
 
 class frame_pool {
  public:
-  // Blocks are multiples of this; larger requests than `largest_block` use operator new.
+  // Small blocks are multiples of this, up to `largest_block`. Medium requests (up to
+  // `largest_medium`) get a power-of-two block from the same chunks; larger ones get a span of
+  // pages of their own.
   static constexpr std::size_t granule = 16;
   static constexpr std::size_t largest_block = 1024;
+  static constexpr std::size_t largest_medium = std::size_t{256} << 10;
   // Memory is taken from the system in aligned chunks of this size, on demand.
   static constexpr std::size_t chunk_size = std::size_t{1} << 20;
 
@@ -57,7 +60,7 @@ class frame_pool {
     if (size > largest_block) return allocate_large(size);
     const std::size_t index = class_of(size);
     if (free_block* block = free_lists_[index]) {
-      PERCORE_UNPOISON(block, size);
+      PERCORE_UNPOISON(block, (index + 1) * granule);
       free_lists_[index] = block->next;
       ++allocations_;
       return block;
@@ -76,7 +79,8 @@ class frame_pool {
     block->next = free_lists_[index];
     free_lists_[index] = block;
     // The link stays readable; the rest of the block is poisoned until handed out again.
-    PERCORE_POISON(reinterpret_cast<char*>(pointer) + sizeof(free_block), size - sizeof(free_block));
+    PERCORE_POISON(reinterpret_cast<char*>(pointer) + sizeof(free_block),
+                   (index + 1) * granule - sizeof(free_block));
     ++deallocations_;
   }
 
@@ -89,9 +93,9 @@ class frame_pool {
     std::uint64_t allocations;        // small blocks handed out
     std::uint64_t deallocations;      // small blocks returned on the owning thread
     std::uint64_t remote_deallocations;  // small blocks returned from another thread
-    std::uint64_t large_allocations;  // requests passed on to operator new
-    std::size_t chunk_bytes;          // memory taken from the system for small blocks
-    std::size_t large_bytes;          // large blocks outstanding (header included)
+    std::uint64_t large_allocations;  // medium blocks and spans handed out
+    std::size_t chunk_bytes;          // memory taken from the system in chunks
+    std::size_t large_bytes;          // spans outstanding (header page included)
   };
   statistics stats() const noexcept;
 
@@ -111,6 +115,16 @@ class frame_pool {
     chunk_header* next_chunk;
   };
   static constexpr std::size_t class_count = largest_block / granule;
+  // Medium classes: 2 KiB, 4 KiB, ... largest_medium.
+  static constexpr std::size_t medium_class_count = 8;
+  static_assert((largest_block << medium_class_count) == largest_medium);
+
+  static std::size_t medium_class_of(std::size_t size) noexcept {
+    std::size_t index = 0;
+    while ((largest_block << (index + 1)) < size) ++index;
+    return index;
+  }
+  void* carve(std::size_t block_size);
 
   static std::size_t class_of(std::size_t size) noexcept {
     return size == 0 ? 0 : (size - 1) / granule;
@@ -129,6 +143,7 @@ class frame_pool {
   void check_limit(std::size_t more) const;
 
   std::array<free_block*, class_count> free_lists_{};
+  std::array<free_block*, medium_class_count> medium_free_lists_{};
   char* bump_ = nullptr;
   char* bump_end_ = nullptr;
   chunk_header* chunks_ = nullptr;
