@@ -1,5 +1,5 @@
-// frame_pool: the per-thread size-class allocator for coroutine frames and small engine
-// objects, so that spawning a task never reaches the global allocator in steady state.
+// frame_pool: the per-thread (per-shard) allocator for coroutine frames, engine objects and
+// buffers, so that spawning a task never reaches the global allocator in steady state.
 #pragma once
 
 #include <array>
