@@ -64,6 +64,7 @@ struct launch_state {
   std::atomic<bool> stop_requested{false};
   std::atomic<int> stop_code{-1};  // -1: stopped because main returned
   std::atomic<unsigned> finished{0};
+  std::atomic<bool> all_finished{false};
   int main_result = 0;
   // sharded services started and not yet stopped, in start order.
   std::mutex services_lock;
@@ -184,14 +185,16 @@ void run_shard(launch_state& state, unsigned id, const std::function<task<int>()
   }
   // Until every shard is done, keep serving what others still send (replies, frees).
   if (state.finished.fetch_add(1) + 1 == state.shards()) {
+    state.all_finished.store(true, std::memory_order_release);
     for (unsigned shard = 0; shard < state.shards(); ++shard) {
       state.mesh.endpoint(shard).wake_from_anywhere();
     }
   }
   runner->run([&]() -> task<void> {
-    while (state.finished.load() < state.shards()) {
-      (void)co_await sleep_for(std::chrono::milliseconds(1));
-    }
+    event everyone_done;
+    endpoint.on_stop(state.all_finished, [&everyone_done] { everyone_done.set(); });
+    (void)co_await everyone_done.wait();
+    endpoint.on_stop(state.all_finished, [] {});
   });
   state.engines_idle.arrive_and_wait();
   runner->set_inbox(nullptr);

@@ -35,13 +35,19 @@ void shard_endpoint::attach(engine& running) noexcept {
   backend_ = &running.backend();
   room_.clear();
   for (unsigned peer = 0; peer < mesh_.size(); ++peer) room_.push_back(std::make_unique<event>());
+  sent_to_.clear();
+  sent_to_.reserve(mesh_.size());
+  is_in_sent_to_.assign(mesh_.size(), false);
   running.set_inbox(this);
 }
 
 bool shard_endpoint::try_send(unsigned to, mesh_message message) {
   mesh::channel& channel = mesh_.between(id_, to);
   if (!channel.ring.try_push(std::move(message))) return false;
-  wake_if_sleeping(mesh_.endpoint(to));
+  if (!is_in_sent_to_[to]) {
+    is_in_sent_to_[to] = true;
+    sent_to_.push_back(to);
+  }
   return true;
 }
 
@@ -70,6 +76,21 @@ void shard_endpoint::post(unsigned to, mesh_message message) {
   if (!try_send(to, message)) spawn(send(to, message)).detach();
 }
 
+void shard_endpoint::wake_sleeping_receivers() noexcept {
+  if (sent_to_.empty()) return;
+  // One fence for every message of the turn: pairs with the fence in prepare_to_sleep.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  for (unsigned to : sent_to_) {
+    is_in_sent_to_[to] = false;
+    shard_endpoint& peer = mesh_.endpoint(to);
+    if (peer.sleeping_.load(std::memory_order_relaxed) &&
+        peer.sleeping_.exchange(false, std::memory_order_acq_rel)) {
+      backend_->wake_peer(*peer.backend_);
+    }
+  }
+  sent_to_.clear();
+}
+
 void shard_endpoint::wake_if_sleeping(shard_endpoint& peer) noexcept {
   // Pairs with the fence in prepare_to_sleep: either the peer sees our message before it
   // sleeps, or we see that it sleeps. Only one sender gets to wake it.
@@ -90,6 +111,9 @@ void shard_endpoint::wake_from_anywhere() noexcept {
 }
 
 bool shard_endpoint::drain() {
+  // Messages sent during the turn that just ran: wake their receivers if they sleep. Every
+  // turn drains before it may sleep, so no message waits longer than the sender's turn.
+  wake_sleeping_receivers();
   bool any = false;
   if (stop_requested_ != nullptr && !stop_handled_ &&
       stop_requested_->load(std::memory_order_acquire)) {
@@ -133,6 +157,7 @@ bool shard_endpoint::wake_senders_with_room() noexcept {
 }
 
 bool shard_endpoint::prepare_to_sleep() noexcept {
+  wake_sleeping_receivers();  // timer callbacks may have sent since the drain
   sleeping_.store(true, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_seq_cst);
   const bool stop_pending = stop_requested_ != nullptr && !stop_handled_ &&

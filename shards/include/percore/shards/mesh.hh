@@ -49,14 +49,17 @@ class shard_endpoint final : public inbox {
   // Another thread's way in: wakes this shard if it sleeps (used by signals and stop()).
   void wake_from_anywhere() noexcept;
 
-  // `handler` runs once, on this shard, at the first drain after `requested` turns true.
+  // `handler` runs once, on this shard, at the first drain after `requested` turns true. A
+  // new call replaces the watch (and may watch another flag).
   void on_stop(const std::atomic<bool>& requested, std::function<void()> handler) {
     stop_requested_ = &requested;
     stop_handler_ = std::move(handler);
+    stop_handled_ = false;
   }
 
  private:
   void wake_if_sleeping(shard_endpoint& peer) noexcept;
+  void wake_sleeping_receivers() noexcept;
   bool wake_senders_with_room() noexcept;
 
   mesh& mesh_;
@@ -65,6 +68,10 @@ class shard_endpoint final : public inbox {
   // Tasks of this shard waiting for room on the ring to each peer.
   std::vector<std::unique_ptr<event>> room_;
   std::vector<unsigned> waiting_for_room_;
+  // Peers sent to since the last turn: whether they sleep is checked once per turn, not with
+  // a full fence per message.
+  std::vector<unsigned> sent_to_;
+  std::vector<bool> is_in_sent_to_;
   const std::atomic<bool>* stop_requested_ = nullptr;
   std::function<void()> stop_handler_;
   bool stop_handled_ = false;

@@ -64,9 +64,29 @@ struct remote_call {
   promise_base* waiter = nullptr;
   bool answered = false;
 
-  // On the target shard: run the function as a task of its own, then send the answer home.
+  static constexpr bool returns_task =
+      !std::is_same_v<std::invoke_result_t<Function&>, submitted_value_t<Function>>;
+
+  // On the target shard. A function that returns a task runs as a task of its own; any other
+  // runs right here, in the drain, and answers at once (a task is spawned only if the ring home
+  // is full).
   static void serve(void* payload) {
-    spawn(run_and_reply(static_cast<remote_call*>(payload))).detach();
+    auto* call = static_cast<remote_call*>(payload);
+    if constexpr (returns_task) {
+      spawn(run_and_reply(call)).detach();
+    } else {
+      try {
+        if constexpr (std::is_void_v<value_type>) {
+          call->function();
+          call->value.emplace(true);
+        } else {
+          call->value.emplace(call->function());
+        }
+      } catch (...) {
+        call->exception = std::current_exception();
+      }
+      current_endpoint().post(call->origin, mesh_message{&answer, call});
+    }
   }
   static task<void> run_and_reply(remote_call* call) {
     try {
