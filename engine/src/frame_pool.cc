@@ -130,7 +130,7 @@ void* frame_pool::allocate_large(std::size_t size) {
 void frame_pool::deallocate_large(void* pointer, std::size_t size) noexcept {
   if (size <= largest_medium) {
     chunk_header* chunk = chunk_of(pointer);
-    if (chunk->owner != this) return chunk->owner->deallocate_remote(pointer, size);
+    if (chunk->owner != this) return free_foreign(*chunk->owner, pointer, size);
     auto* block = static_cast<free_block*>(pointer);
     const std::size_t index = medium_class_of(size);
     block->next = medium_free_lists_[index];
@@ -154,16 +154,63 @@ void frame_pool::deallocate_remote(void* pointer, std::size_t size) noexcept {
   remote_deallocations_.fetch_add(1, std::memory_order_relaxed);
 }
 
+void frame_pool::free_foreign(frame_pool& owner, void* pointer, std::size_t size) noexcept {
+  if (holding_) {
+    for (held_batch& batch : held_) {
+      if (batch.owner != &owner && batch.owner != nullptr) continue;
+      batch.owner = &owner;
+      auto* block = static_cast<remote_block*>(pointer);
+      block->size = static_cast<std::uint32_t>(size);
+      block->next = batch.first;
+      batch.first = block;
+      return;
+    }
+  }
+  owner.deallocate_remote(pointer, size);
+}
+
+void frame_pool::hold_foreign_frees(bool hold) noexcept {
+  if (!hold) {
+    for (held_batch& batch : held_) {
+      if (batch.first != nullptr) batch.owner->give_back(std::exchange(batch.first, nullptr));
+      batch.owner = nullptr;
+    }
+  }
+  holding_ = hold;
+}
+
+void frame_pool::give_back(void* batch) noexcept {
+  for (auto* block = static_cast<remote_block*>(batch); block != nullptr;) {
+    remote_block* next = block->next;
+    deallocate_remote(block, block->size);
+    block = next;
+  }
+}
+
+void frame_pool::take_back(void* batch) noexcept {
+  std::uint64_t count = 0;
+  for (auto* block = static_cast<remote_block*>(batch); block != nullptr; ++count) {
+    remote_block* next = block->next;
+    return_to_lists(block);
+    block = next;
+  }
+  remote_deallocations_.fetch_add(count, std::memory_order_relaxed);
+}
+
+void frame_pool::return_to_lists(remote_block* block) noexcept {
+  auto& list = block->size > largest_block ? medium_free_lists_[medium_class_of(block->size)]
+                                           : free_lists_[class_of(block->size)];
+  auto* freed = reinterpret_cast<free_block*>(block);
+  freed->next = list;
+  list = freed;
+}
+
 void frame_pool::collect_remote_frees() noexcept {
   if (remote_frees_.load(std::memory_order_relaxed) == nullptr) return;
   remote_block* block = remote_frees_.exchange(nullptr, std::memory_order_acquire);
   while (block != nullptr) {
     remote_block* next = block->next;
-    auto& list = block->size > largest_block ? medium_free_lists_[medium_class_of(block->size)]
-                                             : free_lists_[class_of(block->size)];
-    auto* freed = reinterpret_cast<free_block*>(block);
-    freed->next = list;
-    list = freed;
+    return_to_lists(block);
     block = next;
   }
 }

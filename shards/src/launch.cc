@@ -196,6 +196,7 @@ void run_shard(launch_state& state, unsigned id, const std::function<task<int>()
     (void)co_await everyone_done.wait();
     endpoint.on_stop(state.all_finished, [] {});
   });
+  endpoint.detach();
   state.engines_idle.arrive_and_wait();
   runner->set_inbox(nullptr);
   frame_pool::local().set_limit(0);

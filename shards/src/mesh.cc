@@ -38,7 +38,27 @@ void shard_endpoint::attach(engine& running) noexcept {
   sent_to_.clear();
   sent_to_.reserve(mesh_.size());
   is_in_sent_to_.assign(mesh_.size(), false);
+  pool_ = &frame_pool::local();
+  pool_->hold_foreign_frees(true);
   running.set_inbox(this);
+}
+
+void shard_endpoint::detach() noexcept {
+  if (pool_ != nullptr) pool_->hold_foreign_frees(false);
+  pool_ = nullptr;
+}
+
+void shard_endpoint::send_freed_blocks_home() {
+  pool_->flush_held([this](frame_pool& owner, void* batch) {
+    for (unsigned shard = 0; shard < mesh_.size(); ++shard) {
+      if (shard != id_ && mesh_.endpoint(shard).pool_ == &owner) {
+        post(shard, mesh_message{[](void* blocks) { frame_pool::local().take_back(blocks); },
+                                 batch});
+        return;
+      }
+    }
+    owner.give_back(batch);  // not a shard's pool: the lock-free way
+  });
 }
 
 bool shard_endpoint::try_send(unsigned to, mesh_message message) {
@@ -113,6 +133,7 @@ void shard_endpoint::wake_from_anywhere() noexcept {
 bool shard_endpoint::drain() {
   // Messages sent during the turn that just ran: wake their receivers if they sleep. Every
   // turn drains before it may sleep, so no message waits longer than the sender's turn.
+  send_freed_blocks_home();
   wake_sleeping_receivers();
   bool any = false;
   if (stop_requested_ != nullptr && !stop_handled_ &&

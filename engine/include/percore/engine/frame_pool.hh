@@ -26,6 +26,7 @@
 
 #include <new>
 #include <string>
+#include <utility>
 
 namespace percore {
 
@@ -73,7 +74,7 @@ class frame_pool {
   void deallocate(void* pointer, std::size_t size) noexcept {
     if (size > largest_block) return deallocate_large(pointer, size);
     chunk_header* chunk = chunk_of(pointer);
-    if (chunk->owner != this) return chunk->owner->deallocate_remote(pointer, size);
+    if (chunk->owner != this) return free_foreign(*chunk->owner, pointer, size);
     auto* block = static_cast<free_block*>(pointer);
     const std::size_t index = class_of(size);
     block->next = free_lists_[index];
@@ -83,6 +84,25 @@ class frame_pool {
                    (index + 1) * granule - sizeof(free_block));
     ++deallocations_;
   }
+
+  // While holding, blocks of other pools freed here are kept in a batch per owner until
+  // flush_held() hands each batch over, instead of going home one by one through the owner's
+  // lock-free list. The shard layer holds, and sends the batches home through its mesh once per
+  // loop turn. Turning it off sends what is held home the lock-free way.
+  void hold_foreign_frees(bool hold) noexcept;
+  // Calls send(owner, batch) for every owner with held blocks; `batch` must reach
+  // owner.take_back(batch) on the owner's thread.
+  template <class Send>
+  void flush_held(Send&& send) {
+    for (held_batch& batch : held_) {
+      if (batch.first == nullptr) continue;
+      send(*batch.owner, static_cast<void*>(std::exchange(batch.first, nullptr)));
+    }
+  }
+  // On this pool's thread: takes back a batch of its blocks freed elsewhere.
+  void take_back(void* batch) noexcept;
+  // From any thread: the same, block by block through the lock-free list.
+  void give_back(void* batch) noexcept;
 
   // Caps the memory this pool takes from the system (chunks plus large blocks), in bytes; 0
   // means no cap. Past it, allocate() throws memory_limit_exceeded.
@@ -138,6 +158,8 @@ class frame_pool {
   void* allocate_large(std::size_t size);
   void deallocate_large(void* pointer, std::size_t size) noexcept;
   void deallocate_remote(void* pointer, std::size_t size) noexcept;
+  void free_foreign(frame_pool& owner, void* pointer, std::size_t size) noexcept;
+  void return_to_lists(remote_block* block) noexcept;
   void collect_remote_frees() noexcept;
   void add_chunk();
   void check_limit(std::size_t more) const;
@@ -157,6 +179,13 @@ class frame_pool {
   std::atomic<std::uint64_t> remote_deallocations_{0};
   // Blocks freed by other threads; taken back in bulk when a free list runs dry.
   std::atomic<remote_block*> remote_frees_{nullptr};
+  // Foreign frees held for their owners (a fixed table: freeing must not allocate).
+  struct held_batch {
+    frame_pool* owner = nullptr;
+    remote_block* first = nullptr;
+  };
+  std::array<held_batch, 64> held_{};
+  bool holding_ = false;
 };
 
 namespace detail {

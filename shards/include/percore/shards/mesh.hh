@@ -32,6 +32,8 @@ class shard_endpoint final : public inbox {
   shard_endpoint(mesh& owner, unsigned id) noexcept : mesh_(owner), id_(id) {}
 
   void attach(engine& running) noexcept;
+  // Before the shard's thread ends: stop batching foreign frees (what is held goes home).
+  void detach() noexcept;
   unsigned id() const noexcept { return id_; }
 
   // Sends without waiting; false when the ring to `to` is full.
@@ -60,11 +62,13 @@ class shard_endpoint final : public inbox {
  private:
   void wake_if_sleeping(shard_endpoint& peer) noexcept;
   void wake_sleeping_receivers() noexcept;
+  void send_freed_blocks_home();
   bool wake_senders_with_room() noexcept;
 
   mesh& mesh_;
   unsigned id_;
   io::backend* backend_ = nullptr;
+  frame_pool* pool_ = nullptr;
   // Tasks of this shard waiting for room on the ring to each peer.
   std::vector<std::unique_ptr<event>> room_;
   std::vector<unsigned> waiting_for_room_;
