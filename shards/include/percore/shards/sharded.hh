@@ -3,6 +3,8 @@
 #pragma once
 
 #include <concepts>
+#include <cstdio>
+#include <functional>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -26,6 +28,15 @@ template <class Service>
 class sharded {
  public:
   sharded() = default;
+  // A service must be stopped (or left to the launch, living past main) before it is destroyed:
+  // destruction cannot wait for the other shards. If it was not, it says so and its instances
+  // are leaked rather than destroyed on the wrong shard.
+  ~sharded() {
+    if (instances_.empty()) return;
+    detail::unregister_service(this);
+    std::fprintf(stderr, "percore: a sharded service was destroyed without stop(); its %zu "
+                         "instances are leaked\n", instances_.size());
+  }
   sharded(const sharded&) = delete;
   sharded& operator=(const sharded&) = delete;
 
