@@ -131,12 +131,8 @@ void frame_pool::deallocate_large(void* pointer, std::size_t size) noexcept {
   if (size <= largest_medium) {
     chunk_header* chunk = chunk_of(pointer);
     if (chunk->owner != this) return free_foreign(*chunk->owner, pointer, size);
-    auto* block = static_cast<free_block*>(pointer);
     const std::size_t index = medium_class_of(size);
-    block->next = medium_free_lists_[index];
-    medium_free_lists_[index] = block;
-    PERCORE_POISON(reinterpret_cast<char*>(pointer) + sizeof(free_block),
-                   (largest_block << (index + 1)) - sizeof(free_block));
+    push_free(medium_free_lists_[index], pointer, largest_block << (index + 1));
     return;
   }
   auto* header = reinterpret_cast<span_header*>(static_cast<char*>(pointer) - page_size);

@@ -74,6 +74,8 @@ TEST(spawn, detached_tasks_run_to_completion) {
       }).detach();
     }
     while (finished < 100) co_await yield();
+    co_await yield();  // let the last ones reach their final suspend and free themselves
+    EXPECT_EQ(engine::current()->tasks().live_tasks(), 1u);  // only main is left
   });
   EXPECT_EQ(finished, 100);
 }

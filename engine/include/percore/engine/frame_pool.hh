@@ -75,13 +75,8 @@ class frame_pool {
     if (size > largest_block) return deallocate_large(pointer, size);
     chunk_header* chunk = chunk_of(pointer);
     if (chunk->owner != this) return free_foreign(*chunk->owner, pointer, size);
-    auto* block = static_cast<free_block*>(pointer);
     const std::size_t index = class_of(size);
-    block->next = free_lists_[index];
-    free_lists_[index] = block;
-    // The link stays readable; the rest of the block is poisoned until handed out again.
-    PERCORE_POISON(reinterpret_cast<char*>(pointer) + sizeof(free_block),
-                   (index + 1) * granule - sizeof(free_block));
+    push_free(free_lists_[index], pointer, (index + 1) * granule);
     ++deallocations_;
   }
 
@@ -145,6 +140,15 @@ class frame_pool {
     return index;
   }
   void* carve(std::size_t block_size);
+
+  static void push_free(free_block*& list, void* pointer, std::size_t block_size) noexcept {
+    auto* block = static_cast<free_block*>(pointer);
+    block->next = list;
+    list = block;
+    // The link stays readable; the rest of the block is poisoned until handed out again.
+    PERCORE_POISON(reinterpret_cast<char*>(pointer) + sizeof(free_block),
+                   block_size - sizeof(free_block));
+  }
 
   static std::size_t class_of(std::size_t size) noexcept {
     return size == 0 ? 0 : (size - 1) / granule;
