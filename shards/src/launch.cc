@@ -255,7 +255,13 @@ void launch_config::validate() const {
 int detail::launch_shards(const launch_config& config, std::function<task<int>()> main) {
   if (local_launch != nullptr) throw std::logic_error("percore: launch() inside a launch");
   config.validate();
-  launch_state state(config, plan_placement(config.placement, topology::detect()));
+  std::vector<shard_placement> placement;
+  try {
+    placement = plan_placement(config.placement, topology::detect());
+  } catch (const std::invalid_argument& refused) {
+    throw configuration_error(refused.what());
+  }
+  launch_state state(config, std::move(placement));
 
   // Signals go to shard 0's signalfd only: block them here, the threads inherit the mask.
   sigset_t stop_signals, previous;

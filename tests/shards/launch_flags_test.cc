@@ -63,11 +63,18 @@ TEST(launch_flags, mistakes_are_named) {
   EXPECT_NE(too_many.find("--smp 64"), std::string::npos) << too_many;
 }
 
-TEST(launch_flags, run_reports_a_bad_flag_and_returns_2) {
-  std::vector<std::string> words{"program", "--smp", "zero"};
+int run_with(std::vector<std::string> words) {
+  words.insert(words.begin(), "program");
   std::vector<char*> argv;
   for (auto& word : words) argv.push_back(word.data());
-  EXPECT_EQ(run(static_cast<int>(argv.size()), argv.data(), []() -> task<int> { co_return 0; }), 2);
+  return run(static_cast<int>(argv.size()), argv.data(), []() -> task<int> { co_return 0; });
+}
+
+TEST(launch_flags, run_reports_a_bad_flag_or_cpu_choice_and_returns_2) {
+  EXPECT_EQ(run_with({"--smp", "zero"}), 2);
+  EXPECT_EQ(run_with({"--smp", "0"}), 2);
+  EXPECT_EQ(run_with({"--cpus", "4000"}), 2);
+  EXPECT_EQ(run_with({"--smp", "1"}), 0);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -14,6 +15,12 @@
 #include <percore/shards/shard_id.hh>
 
 namespace percore {
+
+// A launch refused before any thread started: a bad flag, value or CPU choice.
+class configuration_error : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
 
 struct launch_config {
   placement_options placement;
@@ -75,7 +82,12 @@ int run(int argc, char** argv, Main main) {
     std::fprintf(stderr, "%s\n", error.what());
     return 2;
   }
-  return launch(config, std::move(main));
+  try {
+    return launch(config, std::move(main));
+  } catch (const configuration_error& error) {  // the CPUs asked for are not there
+    std::fprintf(stderr, "%s\n", error.what());
+    return 2;
+  }
 }
 
 }  // namespace percore
