@@ -108,11 +108,13 @@ void engine::react() {
 void engine::stop_and_drain() {
   executor_.set_stopping(true);
   timers_.wake_all_sleepers();
+  executor_.cancel_parked();
   backend_->cancel_all();
   while (executor_.has_ready() || backend_->in_flight() > 0 ||
          (inbox_ != nullptr && inbox_->drain())) {
     executor_.run_ready();
     timers_.wake_all_sleepers();
+    executor_.cancel_parked();
     if (executor_.has_ready()) {
       backend_->poll(std::chrono::nanoseconds::zero());
     } else if (backend_->in_flight() > 0) {

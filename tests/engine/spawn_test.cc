@@ -173,6 +173,30 @@ TEST(spawn, event_wakes_every_waiter_and_cancel_removes_one) {
   EXPECT_EQ(woken, 9);
 }
 
+TEST(spawn, stopping_engine_cancels_tasks_parked_on_events_and_runs_their_destructors) {
+  struct counted {
+    int* destroyed;
+    ~counted() { ++*destroyed; }
+  };
+  int destroyed = 0;
+  std::error_code seen;
+  {
+    event never;  // outlives the engine's run: nobody ever sets it
+    run_on(any_backend, [&]() -> task<void> {
+      for (int i = 0; i < 10; ++i) {
+        spawn([&](int) -> task<void> {
+          counted guard{&destroyed};
+          seen = (co_await never.wait()).error();
+        }, i).detach();
+      }
+      co_await yield();
+      EXPECT_EQ(engine::current()->tasks().live_tasks(), 11u);
+    });
+  }
+  EXPECT_EQ(destroyed, 10);
+  EXPECT_EQ(seen, std::errc::operation_canceled);
+}
+
 TEST(spawn, io_outside_an_engine_is_a_clear_error) {
   EXPECT_THROW(spawn([]() -> task<void> { co_return; }).detach(), std::logic_error);
 }

@@ -10,11 +10,14 @@
 
 namespace percore {
 
-class event {
+class event : detail::parked_waiters {
  public:
-  event() = default;
+  event() noexcept { this->cancel_all = &cancel_every_waiter; }
   event(const event&) = delete;
   event& operator=(const event&) = delete;
+  ~event() {
+    if (waiters_ != nullptr) detail::local_executor->unregister_parked(*this);
+  }
 
   bool is_set() const noexcept { return set_; }
   void reset() noexcept { set_ = false; }
@@ -22,12 +25,7 @@ class event {
   // Wakes every waiting task, in the order they started waiting.
   void set() noexcept {
     set_ = true;
-    detail::promise_base* waiter = std::exchange(waiters_, nullptr);
-    while (waiter != nullptr) {
-      detail::promise_base* next = waiter->next;
-      detail::wake(*waiter);
-      waiter = next;
-    }
+    wake_all(false);
   }
 
   class awaiter : detail::cancel_hook {
@@ -72,11 +70,25 @@ class event {
   awaiter wait() noexcept { return awaiter(*this); }
 
  private:
+  void wake_all(bool by_cancel) noexcept {
+    detail::promise_base* waiter = std::exchange(waiters_, nullptr);
+    if (waiter != nullptr) detail::local_executor->unregister_parked(*this);
+    while (waiter != nullptr) {
+      detail::promise_base* next = waiter->next;
+      detail::wake(*waiter, by_cancel);
+      waiter = next;
+    }
+  }
+  static void cancel_every_waiter(detail::parked_waiters& waiters) noexcept {
+    static_cast<event&>(waiters).wake_all(true);
+  }
+
   // Waiters are linked through the roots themselves: a parked task costs the event nothing.
   void enqueue(detail::promise_base& root) noexcept {
     root.next = nullptr;
     if (waiters_ == nullptr) {
       waiters_ = &root;
+      detail::local_executor->register_parked(*this);
     } else {
       waiters_tail_->next = &root;
     }
@@ -92,6 +104,7 @@ class event {
       current = current->next;
     }
     unlink(previous, current);
+    if (waiters_ == nullptr) detail::local_executor->unregister_parked(*this);
     return *current;
   }
   void unlink(detail::promise_base* previous, detail::promise_base* current) noexcept {

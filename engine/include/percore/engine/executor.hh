@@ -27,6 +27,17 @@ struct task_queue_handle {
   friend bool operator==(task_queue_handle, task_queue_handle) = default;
 };
 
+namespace detail {
+// A primitive that parks tasks outside the backend and the timers (an event's wait list)
+// registers here while it has waiters, so that a stopping engine can cancel them: no task is
+// left suspended, with its destructors unrun, when an engine stops.
+struct parked_waiters {
+  void (*cancel_all)(parked_waiters&) noexcept = nullptr;
+  parked_waiters* previous = nullptr;
+  parked_waiters* next = nullptr;
+};
+}  // namespace detail
+
 class executor {
  public:
   using clock = cycle_clock;
@@ -73,6 +84,26 @@ class executor {
   std::size_t live_tasks() const noexcept { return live_tasks_; }
   void on_spawned() noexcept { ++live_tasks_; }
   void on_freed() noexcept { --live_tasks_; }
+
+  void register_parked(detail::parked_waiters& waiters) noexcept {
+    waiters.previous = nullptr;
+    waiters.next = parked_;
+    if (parked_ != nullptr) parked_->previous = &waiters;
+    parked_ = &waiters;
+  }
+  void unregister_parked(detail::parked_waiters& waiters) noexcept {
+    if (waiters.previous != nullptr) {
+      waiters.previous->next = waiters.next;
+    } else if (parked_ == &waiters) {
+      parked_ = waiters.next;
+    }
+    if (waiters.next != nullptr) waiters.next->previous = waiters.previous;
+    waiters.previous = waiters.next = nullptr;
+  }
+  // Cancels every task parked on a registered primitive (each unregisters itself).
+  void cancel_parked() noexcept {
+    while (parked_ != nullptr) parked_->cancel_all(*parked_);
+  }
 
   // Once stopping, every cancellable wait ends at once with operation_canceled.
   bool stopping() const noexcept { return stopping_; }
@@ -121,6 +152,7 @@ class executor {
   bool slice_started_ = false;
   bool preempt_requested_ = false;
   bool stopping_ = false;
+  detail::parked_waiters* parked_ = nullptr;
   std::size_t live_tasks_ = 0;
 };
 
