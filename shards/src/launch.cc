@@ -2,7 +2,6 @@
 // run main on shard 0, stop everyone (main's end, stop(), SIGINT/SIGTERM), drain, join.
 #include <percore/shards/launch.hh>
 
-#include <numa.h>
 #include <poll.h>
 #include <sched.h>
 #include <pthread.h>
@@ -38,6 +37,7 @@ struct launch_state {
   launch_state(const launch_config& launch_configuration, std::vector<shard_placement> places)
       : config(launch_configuration),
         placement(std::move(places)),
+        numa_nodes(numa_nodes_of(placement)),
         mesh(static_cast<unsigned>(placement.size()), config.mesh_capacity),
         engines_ready(static_cast<std::ptrdiff_t>(placement.size())),
         engines_idle(static_cast<std::ptrdiff_t>(placement.size())),
@@ -55,6 +55,7 @@ struct launch_state {
 
   const launch_config& config;
   std::vector<shard_placement> placement;
+  std::vector<int> numa_nodes;  // the nodes the shards are on, for numa_policy::interleave
   detail::mesh mesh;
   std::latch engines_ready;
   // No engine is destroyed before every shard is past its last wake of the others.
@@ -73,18 +74,6 @@ struct launch_state {
 
 constinit thread_local unsigned local_shard_id = 0;
 constinit thread_local launch_state* local_launch = nullptr;
-
-void apply_memory_policy(numa_policy policy, int node) {
-  if (numa_available() < 0 || numa_max_node() == 0) return;  // one node: nothing to choose
-  switch (policy) {
-    case numa_policy::local:
-      // Pages of this thread (its frame pool included) come from its own node.
-      if (node >= 0) numa_set_preferred(node);
-      break;
-    case numa_policy::interleave: numa_set_interleave_mask(numa_all_nodes_ptr); break;
-    case numa_policy::none: break;
-  }
-}
 
 // Shard 0's listener for SIGINT and SIGTERM: the first asks for an orderly stop, a second
 // one exits at once (an operator who presses Ctrl-C twice means it).
@@ -131,7 +120,7 @@ void run_shard(launch_state& state, unsigned id, const std::function<task<int>()
   try {
     const shard_placement& place = state.placement[id];
     if (state.config.pin_threads) pin_current_thread(place.cpu);
-    apply_memory_policy(state.config.placement.numa, place.numa_node);
+    set_thread_memory_policy(state.config.placement.numa, place.numa_node, state.numa_nodes);
     frame_pool::local().set_limit(state.config.memory_per_shard);
     runner.emplace(state.config.engine);
     detail::shard_endpoint& endpoint = state.mesh.endpoint(id);

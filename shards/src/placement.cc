@@ -5,6 +5,8 @@
 
 #include <numa.h>
 #include <numaif.h>
+
+#include <optional>
 #include <pthread.h>
 #include <sched.h>
 
@@ -210,14 +212,21 @@ namespace {
   throw std::system_error(error, std::generic_category(), "percore: " + what);
 }
 
-void set_memory_policy(void* address, std::size_t length, int mode, std::span<const int> nodes,
-                       const std::string& what) {
+struct node_mask {
+  std::vector<unsigned long> bits;
+  unsigned long max_node;
+};
+
+// Checks `nodes` and builds the kernel's node mask for them; nullopt on a single-node machine,
+// where every policy is the default one (and skipping the call keeps working where seccomp
+// forbids mbind and set_mempolicy).
+std::optional<node_mask> node_mask_of(std::span<const int> nodes, const std::string& what) {
   constexpr std::size_t bits_per_word = 8 * sizeof(unsigned long);
   // Read from sysfs when libnuma loads. Not numa_available() first: it calls get_mempolicy,
   // which container seccomp profiles may refuse on machines that do have several nodes. A
   // kernel without NUMA support has no node directory and counts as one node.
   const int highest = numa_max_node();
-  std::vector<unsigned long> mask(static_cast<std::size_t>(highest) / bits_per_word + 1);
+  std::vector<unsigned long> bits(static_cast<std::size_t>(highest) / bits_per_word + 1);
   for (int node : nodes) {
     if (node < 0 || node > highest) {
       std::vector<unsigned> all_nodes(static_cast<std::size_t>(highest) + 1);
@@ -225,14 +234,19 @@ void set_memory_policy(void* address, std::size_t length, int mode, std::span<co
       throw_errno(EINVAL, what + ": NUMA node " + std::to_string(node) +
                               " does not exist (nodes here: " + format_cpu_list(all_nodes) + ")");
     }
-    mask[static_cast<std::size_t>(node) / bits_per_word] |= 1UL << (node % bits_per_word);
+    bits[static_cast<std::size_t>(node) / bits_per_word] |= 1UL << (node % bits_per_word);
   }
-  // One node: every policy is the default policy, and skipping the call keeps working where
-  // seccomp forbids mbind.
-  if (highest == 0) return;
+  if (highest == 0) return std::nullopt;
   // The kernel reads one bit fewer than maxnode says (a historical off-by-one).
-  const unsigned long max_node = mask.size() * bits_per_word + 1;
-  if (mbind(address, length, mode, mask.data(), max_node, MPOL_MF_MOVE) != 0) {
+  const unsigned long max_node = bits.size() * bits_per_word + 1;
+  return node_mask{std::move(bits), max_node};
+}
+
+void set_memory_policy(void* address, std::size_t length, int mode, std::span<const int> nodes,
+                       const std::string& what) {
+  const auto mask = node_mask_of(nodes, what);
+  if (!mask) return;
+  if (mbind(address, length, mode, mask->bits.data(), mask->max_node, MPOL_MF_MOVE) != 0) {
     throw_errno(errno, what + " failed");
   }
 }
@@ -271,6 +285,30 @@ void interleave_memory(void* address, std::size_t length, std::span<const int> n
   const std::string what = "interleave_memory(" + range_text(address, length) + ")";
   if (numa_nodes.empty()) throw_errno(EINVAL, what + ": no NUMA node given");
   set_memory_policy(address, length, MPOL_INTERLEAVE, numa_nodes, what);
+}
+
+void set_thread_memory_policy(numa_policy policy, int numa_node,
+                              std::span<const int> plan_nodes) {
+  const std::string what = "set_thread_memory_policy";
+  int mode = MPOL_DEFAULT;
+  std::optional<node_mask> mask;
+  switch (policy) {
+    case numa_policy::none: return;
+    case numa_policy::local:
+      if (numa_node < 0) return;  // a CPU without local memory: leave the default
+      mode = MPOL_PREFERRED;
+      mask = node_mask_of(std::span(&numa_node, 1), what);
+      break;
+    case numa_policy::interleave:
+      if (plan_nodes.empty()) return;
+      mode = MPOL_INTERLEAVE;
+      mask = node_mask_of(plan_nodes, what);
+      break;
+  }
+  if (!mask) return;
+  if (set_mempolicy(mode, mask->bits.data(), mask->max_node) != 0) {
+    throw_errno(errno, what + " failed");
+  }
 }
 
 int current_numa_node() {

@@ -460,3 +460,24 @@ TEST(real_machine, binding_to_a_missing_node_fails) {
 
 }  // namespace
 }  // namespace percore
+
+namespace percore {
+namespace {
+
+TEST(thread_memory_policy, local_and_interleave_are_accepted_and_a_missing_node_is_named) {
+  const int node = current_numa_node();
+  const std::vector<int> nodes{node};
+  EXPECT_NO_THROW(set_thread_memory_policy(numa_policy::local, node, nodes));
+  EXPECT_NO_THROW(set_thread_memory_policy(numa_policy::interleave, node, nodes));
+  EXPECT_NO_THROW(set_thread_memory_policy(numa_policy::none, 4096, nodes));
+  try {
+    set_thread_memory_policy(numa_policy::local, 4096, nodes);
+    FAIL() << "accepted node 4096";
+  } catch (const std::system_error& error) {
+    EXPECT_NE(std::string(error.what()).find("NUMA node 4096"), std::string::npos) << error.what();
+  }
+  EXPECT_NO_THROW(set_thread_memory_policy(numa_policy::local, -1, nodes));  // no local node
+}
+
+}  // namespace
+}  // namespace percore

@@ -76,6 +76,12 @@ void bind_memory_to_node(void* address, std::size_t length, int numa_node);
 // MPOL_INTERLEAVE). Same alignment, single-node and error rules as bind_memory_to_node.
 void interleave_memory(void* address, std::size_t length, std::span<const int> numa_nodes);
 
+// Sets the calling thread's memory policy, so that everything it maps later (its frame pool
+// included) follows `policy`: local prefers `numa_node`, interleave spreads over `plan_nodes`
+// (numa_nodes_of the plan), none leaves the default. Does nothing on a single-node machine;
+// throws std::system_error when a node does not exist or the kernel refuses.
+void set_thread_memory_policy(numa_policy policy, int numa_node, std::span<const int> plan_nodes);
+
 // The NUMA node of the CPU the calling thread is running on now.
 int current_numa_node();
 
