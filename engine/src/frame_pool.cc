@@ -2,26 +2,87 @@
 // its address), carved by bump pointer, recycled through per-size-class free lists.
 #include <percore/engine/frame_pool.hh>
 
+#include <sched.h>
 #include <sys/mman.h>
 
 #include <memory>
+#include <mutex>
 #include <new>
 
 namespace percore {
 namespace {
 
-// Maps `chunk_size` bytes aligned to `chunk_size`: over-map, then return the unaligned ends.
-// Pages are only touched, and so only resident, when blocks are carved from them.
+// Chunks of pools that ended, kept for the next pool of the process (a shard thread of a later
+// launch, or the next chunk of a growing pool) instead of unmapped. Unmapping memory that was
+// touched, while other shards run, interrupts each of them for a TLB shoot-down; that was a
+// tenth of a 2-shard program's start-up and shut-down here. Only a few are kept, each with the
+// NUMA node its pages were touched on, so that a shard never gets another node's memory.
+class chunk_cache {
+ public:
+  static constexpr int untouched = -1;  // fresh pages: placed wherever they are first touched
+
+  void* take(int node) noexcept {
+    std::lock_guard hold(lock_);
+    for (std::size_t index = count_; index-- > 0;) {
+      if (entries_[index].node != node && entries_[index].node != untouched) continue;
+      void* chunk = entries_[index].chunk;
+      entries_[index] = entries_[--count_];
+      return chunk;
+    }
+    return nullptr;
+  }
+  // False when full: the caller unmaps the chunk.
+  bool keep(void* chunk, int node) noexcept {
+    std::lock_guard hold(lock_);
+    if (count_ == capacity) return false;
+    entries_[count_++] = {chunk, node};
+    // A block used after its pool ended is a bug ASan should name.
+    PERCORE_POISON(chunk, frame_pool::chunk_size);
+    return true;
+  }
+
+ private:
+  struct entry {
+    void* chunk;
+    int node;
+  };
+  static constexpr std::size_t capacity = 4;
+  std::mutex lock_;
+  entry entries_[capacity] = {};
+  std::size_t count_ = 0;
+};
+// Trivially destructible, so it outlives every thread's pool, the main thread's included.
+constinit chunk_cache spare_chunks;
+
+int current_node() noexcept {
+  unsigned cpu = 0;
+  unsigned node = 0;
+  return ::getcpu(&cpu, &node) == 0 ? static_cast<int>(node) : 0;
+}
+
+void release_chunk(void* chunk, int node) noexcept {
+  if (!spare_chunks.keep(chunk, node)) ::munmap(chunk, frame_pool::chunk_size);
+}
+
+// Maps `chunk_size` bytes aligned to `chunk_size`: twice as much is mapped, then the unaligned
+// ends are returned; when the mapping happens to be aligned (the kernel aligns large anonymous
+// mappings for huge pages), its second half is a spare chunk instead. Pages are only touched,
+// and so only resident, when blocks are carved from them.
 void* map_aligned_chunk() {
+  if (void* spare = spare_chunks.take(current_node())) return spare;
   const std::size_t span = frame_pool::chunk_size * 2;
   void* mapped = ::mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mapped == MAP_FAILED) throw std::bad_alloc();
   const auto start = reinterpret_cast<std::uintptr_t>(mapped);
   const auto aligned = (start + frame_pool::chunk_size - 1) & ~(frame_pool::chunk_size - 1);
-  if (aligned > start) ::munmap(mapped, aligned - start);
+  if (aligned == start) {
+    release_chunk(reinterpret_cast<void*>(start + frame_pool::chunk_size), chunk_cache::untouched);
+    return mapped;
+  }
+  ::munmap(mapped, aligned - start);
   const auto end = start + span;
   const auto aligned_end = aligned + frame_pool::chunk_size;
-  if (end > aligned_end) ::munmap(reinterpret_cast<void*>(aligned_end), end - aligned_end);
+  ::munmap(reinterpret_cast<void*>(aligned_end), end - aligned_end);
   return reinterpret_cast<void*>(aligned);
 }
 
@@ -40,10 +101,11 @@ frame_pool& detail::create_local_frame_pool() {
 }
 
 frame_pool::~frame_pool() {
+  // A shard's pool ends on its own, pinned, thread: its node is where the pages were touched.
+  const int node = current_node();
   while (chunks_ != nullptr) {
     chunk_header* next = chunks_->next_chunk;
-    PERCORE_UNPOISON(chunks_, chunk_size);
-    ::munmap(chunks_, chunk_size);
+    release_chunk(chunks_, node);
     chunks_ = next;
   }
 }
@@ -61,7 +123,7 @@ void frame_pool::check_limit(std::size_t more) const {
 void frame_pool::add_chunk() {
   check_limit(chunk_size);
   auto* chunk = static_cast<chunk_header*>(map_aligned_chunk());
-  // The address may have belonged to a pool of a thread that has exited: clear its poison.
+  // The chunk may have belonged to a pool of a thread that has exited: clear its poison.
   PERCORE_UNPOISON(chunk, chunk_size);
   chunk->owner = this;
   chunk->next_chunk = chunks_;

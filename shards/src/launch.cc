@@ -45,12 +45,20 @@ struct launch_state {
 
   unsigned shards() const noexcept { return static_cast<unsigned>(placement.size()); }
 
-  // Wakes every shard so that each sees stop_requested at its next drain.
-  void request_stop(int code) {
+  // Called on shard `from`: every shard sees stop_requested at its next drain.
+  void request_stop(unsigned from, int code) {
     int expected_unset = -1;
     stop_code.compare_exchange_strong(expected_unset, code);
     stop_requested.store(true, std::memory_order_release);
-    for (unsigned shard = 0; shard < shards(); ++shard) mesh.endpoint(shard).wake_from_anywhere();
+    wake_sleeping_shards(from);
+  }
+
+  // After a flag the shards watch changed, on shard `from`: those asleep must look at it.
+  void wake_sleeping_shards(unsigned from) {
+    detail::shard_endpoint& caller = mesh.endpoint(from);
+    for (unsigned shard = 0; shard < shards(); ++shard) {
+      if (shard != from) caller.wake_if_sleeping(mesh.endpoint(shard));
+    }
   }
 
   const launch_config& config;
@@ -89,7 +97,7 @@ task<void> listen_for_signals(int signal_fd, launch_state& state) {
     asked_once = true;
     std::fprintf(stderr, "percore: %s received, stopping (again to exit at once)\n",
                  ::strsignal(static_cast<int>(info.ssi_signo)));
-    state.request_stop(code);
+    state.request_stop(0, code);
   }
 }
 
@@ -156,7 +164,7 @@ void run_shard(launch_state& state, unsigned id, const std::function<task<int>()
         }
         if (signals) signals->cancel();
         co_await stop_remaining_services(state);
-        state.request_stop(state.stop_code.load() >= 0 ? state.stop_code.load() : result);
+        state.request_stop(0, state.stop_code.load() >= 0 ? state.stop_code.load() : result);
         if (failure) std::rethrow_exception(failure);
         co_return result;
       });
@@ -170,14 +178,12 @@ void run_shard(launch_state& state, unsigned id, const std::function<task<int>()
     }
   } catch (...) {
     state.errors[id] = std::current_exception();
-    state.request_stop(1);
+    state.request_stop(id, 1);
   }
   // Until every shard is done, keep serving what others still send (replies, frees).
   if (state.finished.fetch_add(1) + 1 == state.shards()) {
     state.all_finished.store(true, std::memory_order_release);
-    for (unsigned shard = 0; shard < state.shards(); ++shard) {
-      state.mesh.endpoint(shard).wake_from_anywhere();
-    }
+    state.wake_sleeping_shards(id);
   }
   runner->run([&]() -> task<void> {
     event everyone_done;
@@ -224,7 +230,7 @@ void stop(int exit_code) {
   if (local_launch == nullptr) {
     throw std::logic_error("percore: stop() called off the shards (inside launch only)");
   }
-  local_launch->request_stop(exit_code);
+  local_launch->request_stop(local_shard_id, exit_code);
 }
 
 void launch_config::validate() const {

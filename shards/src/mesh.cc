@@ -125,11 +125,6 @@ void shard_endpoint::wake_if_sleeping(shard_endpoint& peer) noexcept {
   }
 }
 
-void shard_endpoint::wake_from_anywhere() noexcept {
-  sleeping_.store(false, std::memory_order_relaxed);
-  if (backend_ != nullptr) backend_->wake();
-}
-
 bool shard_endpoint::drain() {
   // Messages sent during the turn that just ran: wake their receivers if they sleep. Every
   // turn drains before it may sleep, so no message waits longer than the sender's turn.

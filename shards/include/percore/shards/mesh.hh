@@ -48,8 +48,10 @@ class shard_endpoint final : public inbox {
   bool prepare_to_sleep() noexcept override;
   void woke_up() noexcept override;
 
-  // Another thread's way in: wakes this shard if it sleeps (used by signals and stop()).
-  void wake_from_anywhere() noexcept;
+  // Wakes `peer` if it sleeps or is about to, after a flag it watches with on_stop changed:
+  // through this shard's ring (MSG_RING) when attached, else the peer's eventfd. A shard
+  // that is awake needs nothing, so stopping costs no wake-up of shards that are running.
+  void wake_if_sleeping(shard_endpoint& peer) noexcept;
 
   // `handler` runs once, on this shard, at the first drain after `requested` turns true. A
   // new call replaces the watch (and may watch another flag).
@@ -60,7 +62,6 @@ class shard_endpoint final : public inbox {
   }
 
  private:
-  void wake_if_sleeping(shard_endpoint& peer) noexcept;
   void wake_sleeping_receivers() noexcept;
   void send_freed_blocks_home();
   bool wake_senders_with_room() noexcept;
