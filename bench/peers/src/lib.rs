@@ -1,4 +1,10 @@
-//! Shared plumbing for the peer benchmarks: argument parsing and RSS reading.
+//! Shared plumbing for the peer benchmarks: argument parsing and RSS reading for
+//! the runtime measurements, and the pieces the network servers are made of.
+
+pub mod echo;
+pub mod hyper_plaintext;
+pub mod server;
+pub mod tokio_accept;
 
 use std::process::exit;
 
