@@ -28,6 +28,9 @@ enum class place : std::uint8_t {
   timer,
   blocking_pool,
   ready,
+  starting,            // a multishot request to attempt at the next chance
+  running,             // a multishot request delivering its results right now
+  running_cancelled,   // ... and cancelled by one of its own completion functions
 };
 
 place place_of(const request& r) noexcept { return static_cast<place>(r.backend_state); }
@@ -75,6 +78,12 @@ std::string epoll_backend::describe() const {
 }
 
 bool epoll_backend::submit(request& r) {
+  if (r.multishot) {
+    starting_.push_back(r);
+    set_place(r, place::starting);
+    ++in_flight_;
+    return false;
+  }
   if (r.op == opcode::close) forget(r.fd);
   using enum detail::readiness_outcome;
   switch (detail::attempt_readiness(r, runs_blocking(r))) {
@@ -117,26 +126,69 @@ bool epoll_backend::runs_blocking(const request& r) {
 }
 
 bool epoll_backend::wait(request& r, wake_on reason) {
-  const auto fd = static_cast<std::size_t>(r.fd);
-  if (fd >= fds_.size() || !fds_[fd].registered) {
-    // Adding an fd that is already ready queues its event at once, so readiness that came
-    // after the failed attempt is not lost and the attempt needs no repeating.
-    epoll_event event{};
-    event.events = registered_events;
-    event.data.fd = r.fd;
-    if (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, r.fd, &event) < 0 &&
-        (errno != EEXIST || ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, r.fd, &event) < 0)) {
-      r.result = -errno;
-      return true;
-    }
-    state_of(r.fd).registered = true;
-  }
-  const auto index = static_cast<std::size_t>(reason);
-  fds_[fd].waiters[index].push_back(r);
-  set_place(r, static_cast<place>(static_cast<std::size_t>(place::waiting_readable) + index));
+  if (!register_fd(r)) return true;
+  enqueue_waiter(r, reason);
   ++in_flight_;
-  ++waiting_on_epoll_;
   return false;
+}
+
+bool epoll_backend::register_fd(request& r) {
+  const auto fd = static_cast<std::size_t>(r.fd);
+  if (fd < fds_.size() && fds_[fd].registered) return true;
+  // Adding an fd that is already ready queues its event at once, so readiness that came after
+  // the failed attempt is not lost and the attempt needs no repeating.
+  epoll_event event{};
+  event.events = registered_events;
+  event.data.fd = r.fd;
+  if (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, r.fd, &event) < 0 &&
+      (errno != EEXIST || ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, r.fd, &event) < 0)) {
+    r.result = -errno;
+    return false;
+  }
+  state_of(r.fd).registered = true;
+  return true;
+}
+
+void epoll_backend::enqueue_waiter(request& r, wake_on reason) noexcept {
+  const auto index = static_cast<std::size_t>(reason);
+  fds_[static_cast<std::size_t>(r.fd)].waiters[index].push_back(r);
+  set_place(r, static_cast<place>(static_cast<std::size_t>(place::waiting_readable) + index));
+  ++waiting_on_epoll_;
+}
+
+// Runs outside every wait list and queue, so that the completion functions it calls may
+// submit and cancel requests, this one included.
+void epoll_backend::start_multishots() {
+  while (request* r = starting_.pop_front()) {
+    set_place(*r, place::running);
+    if (!run_multishot(*r)) continue;
+    if (register_fd(*r)) {
+      enqueue_waiter(*r, wake_on::readable);
+    } else {
+      queue_completion(*r);
+    }
+  }
+}
+
+// Attempts until the socket has nothing more (true: wait for readability) or the request ends
+// (false: its last completion is queued). Results in between are delivered here and now.
+bool epoll_backend::run_multishot(request& r) {
+  for (;;) {
+    if (detail::attempt_readiness(r, false) != detail::readiness_outcome::done) return true;
+    const bool ends = r.result < 0 || (r.op == opcode::recv_provided && r.result == 0);
+    if (ends) {
+      queue_completion(r);
+      return false;
+    }
+    note_new_fd(r);
+    r.more = true;
+    ++delivered_in_place_;
+    r.complete(r);
+    if (place_of(r) == place::running_cancelled) {
+      finish(r, -ECANCELED);
+      return false;
+    }
+  }
 }
 
 epoll_backend::fd_state& epoll_backend::state_of(int fd) {
@@ -145,7 +197,7 @@ epoll_backend::fd_state& epoll_backend::state_of(int fd) {
   return fds_[index];
 }
 
-void epoll_backend::forget(int fd) {
+void epoll_backend::forget(int fd) noexcept {
   if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) return;
   fd_state& state = fds_[static_cast<std::size_t>(fd)];
   for (detail::request_fifo& waiters : state.waiters) {
@@ -198,8 +250,12 @@ void epoll_backend::collect_timers_and_pool() {
 }
 
 std::size_t epoll_backend::poll(std::optional<nanoseconds> timeout) {
+  delivered_in_place_ = 0;
+  start_multishots();
   collect_timers_and_pool();
-  std::optional<nanoseconds> wait = ready_.empty() ? timeout : nanoseconds::zero();
+  // Completions delivered by start_multishots() made tasks runnable: no sleeping now.
+  const bool have_work = !ready_.empty() || delivered_in_place_ > 0;
+  std::optional<nanoseconds> wait = have_work ? nanoseconds::zero() : timeout;
   if (!timers_.empty()) {
     const auto until_first = std::max(timers_.front().deadline - clock::now(), clock::duration{});
     if (!wait || until_first < *wait) wait = std::chrono::duration_cast<nanoseconds>(until_first);
@@ -207,9 +263,10 @@ std::size_t epoll_backend::poll(std::optional<nanoseconds> timeout) {
   const bool may_sleep = !wait || wait->count() > 0;
   if (may_sleep || waiting_on_epoll_ > 0) {
     wait_for_events(may_sleep ? wait : nanoseconds::zero());
+    start_multishots();
     collect_timers_and_pool();
   }
-  return deliver_ready();
+  return deliver_ready() + delivered_in_place_;
 }
 
 void epoll_backend::wait_for_events(std::optional<nanoseconds> wait) {
@@ -257,6 +314,13 @@ void epoll_backend::retry_waiters(int fd, std::uint32_t events) {
 
 void epoll_backend::retry(detail::request_fifo& waiters) {
   waiters.remove_if([this](request& r) {
+    if (r.multishot) {
+      // Its results are delivered after the events are handled, outside this list.
+      --waiting_on_epoll_;
+      starting_.push_back(r);
+      set_place(r, place::starting);
+      return true;
+    }
     if (detail::attempt_readiness(r, false) != detail::readiness_outcome::done) return false;
     --waiting_on_epoll_;
     queue_completion(r);
@@ -287,6 +351,12 @@ void epoll_backend::cancel(request& r) {
       // Once a pool thread runs it, the syscall finishes and reports its real result.
       if (pool_.remove_if_queued(r)) finish(r, -ECANCELED);
       return;
+    case place::starting:
+      starting_.remove(r);
+      finish(r, -ECANCELED);
+      return;
+    case place::running: set_place(r, place::running_cancelled); return;
+    case place::running_cancelled:
     case place::none:
     case place::ready: return;
   }
@@ -303,6 +373,7 @@ void epoll_backend::cancel_all() {
   }
   for (const pending_timer& timer : timers_) finish(*timer.r, -ECANCELED);
   timers_.clear();
+  while (request* r = starting_.pop_front()) finish(*r, -ECANCELED);
   detail::request_fifo not_started;
   pool_.take_queued(not_started);
   while (request* r = not_started.pop_front()) finish(*r, -ECANCELED);
@@ -314,6 +385,7 @@ void epoll_backend::finish(request& r, int result) noexcept {
 }
 
 void epoll_backend::queue_completion(request& r) noexcept {
+  r.more = false;
   set_place(r, place::ready);
   ready_.push_back(r);
 }
@@ -328,6 +400,11 @@ std::size_t epoll_backend::deliver_ready() {
     r->complete(*r);
   }
   return delivered;
+}
+
+provided_buffers& epoll_backend::create_buffer_group(std::uint16_t count, std::uint32_t size) {
+  buffer_groups_.push_back(std::make_unique<detail::readiness_buffers>(count, size));
+  return *buffer_groups_.back();
 }
 
 void epoll_backend::wake() {

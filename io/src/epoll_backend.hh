@@ -7,19 +7,25 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include <percore/io/backend.hh>
 
 #include "blocking_pool.hh"
+#include "readiness_buffers.hh"
 
 namespace percore::io {
 
 // An fd waited on here is registered with epoll once, for good; the backend forgets it when it
-// is closed through opcode::close or when accept/openat hand its number out again. Anything
-// that is not a regular file should be O_NONBLOCK (wants_nonblocking_fds): read and write on a
-// blocking pipe go to the blocking pool, but accept and connect on a blocking socket would
-// block the owning thread.
+// is closed through opcode::close or forget_fd, or when accept/openat hand its number out again.
+// Anything that is not a regular file should be O_NONBLOCK (wants_nonblocking_fds): read and
+// write on a blocking pipe go to the blocking pool, but accept and connect on a blocking socket
+// would block the owning thread.
+//
+// Multishot requests are emulated with the same completions io_uring gives: the request waits
+// for readability like any other, and each readiness event retries it until EAGAIN, delivering
+// one completion (with `more`) per result, until an error or end of stream ends it.
 class epoll_backend final : public backend {
  public:
   explicit epoll_backend(const backend_options& options);
@@ -31,6 +37,8 @@ class epoll_backend final : public backend {
   void cancel_all() override;
   std::size_t poll(std::optional<std::chrono::nanoseconds> timeout) override;
   void wake() override;
+  void forget_fd(int fd) noexcept override { forget(fd); }
+  provided_buffers& create_buffer_group(std::uint16_t count, std::uint32_t size) override;
   std::size_t in_flight() const noexcept override { return in_flight_; }
   bool wants_nonblocking_fds() const noexcept override { return true; }
 
@@ -70,8 +78,12 @@ class epoll_backend final : public backend {
 
   bool runs_blocking(const request& r);
   bool wait(request& r, wake_on reason);
+  bool register_fd(request& r);
+  void enqueue_waiter(request& r, wake_on reason) noexcept;
+  void start_multishots();
+  bool run_multishot(request& r);
   fd_state& state_of(int fd);
-  void forget(int fd);
+  void forget(int fd) noexcept;
   void note_new_fd(const request& r);
   void start_timer(request& r);
   void expire_timers(clock::time_point now);
@@ -92,6 +104,12 @@ class epoll_backend final : public backend {
   std::vector<fd_state> fds_;
   std::vector<pending_timer> timers_;  // earliest deadline first
   detail::request_fifo ready_;         // finished, delivered by the next poll()
+  // Multishot requests submitted since the last poll(): the first attempt happens there, since
+  // submit() cannot deliver their completions.
+  detail::request_fifo starting_;
+  // Completions of multishot requests delivered during this poll() as they happened.
+  std::size_t delivered_in_place_ = 0;
+  std::vector<std::unique_ptr<detail::readiness_buffers>> buffer_groups_;
   std::size_t in_flight_ = 0;
   std::size_t waiting_on_epoll_ = 0;
   // Cleared when the kernel or a seccomp profile refuses epoll_pwait2 (then ms resolution).

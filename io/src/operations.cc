@@ -8,6 +8,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "readiness_buffers.hh"
+#if PERCORE_HAVE_IO_URING
+#include "uring_buffers.hh"
+#endif
 
 namespace percore::io {
 
@@ -27,6 +35,9 @@ const char* to_string(opcode op) noexcept {
     case opcode::connect: return "connect";
     case opcode::recv: return "recv";
     case opcode::send: return "send";
+    case opcode::recvmsg: return "recvmsg";
+    case opcode::sendmsg: return "sendmsg";
+    case opcode::recv_provided: return "recv_provided";
   }
   return "unknown";
 }
@@ -92,8 +103,13 @@ void prepare_uring(request& r, io_uring_sqe* sqe) noexcept {
       break;
     case opcode::close: io_uring_prep_close(sqe, r.fd); break;
     case opcode::accept:
-      io_uring_prep_accept(sqe, r.fd, static_cast<sockaddr*>(r.buffer), r.address_length,
-                           r.flags);
+      if (r.multishot) {
+        io_uring_prep_multishot_accept(sqe, r.fd, static_cast<sockaddr*>(r.buffer),
+                                       r.address_length, r.flags);
+      } else {
+        io_uring_prep_accept(sqe, r.fd, static_cast<sockaddr*>(r.buffer), r.address_length,
+                             r.flags);
+      }
       break;
     case opcode::connect:
       io_uring_prep_connect(sqe, r.fd, static_cast<const sockaddr*>(r.buffer), r.length);
@@ -101,6 +117,24 @@ void prepare_uring(request& r, io_uring_sqe* sqe) noexcept {
     case opcode::recv: io_uring_prep_recv(sqe, r.fd, r.buffer, r.length, r.flags); break;
     case opcode::send:
       io_uring_prep_send(sqe, r.fd, r.buffer, r.length, r.flags | MSG_NOSIGNAL);
+      break;
+    case opcode::recvmsg:
+      io_uring_prep_recvmsg(sqe, r.fd, static_cast<msghdr*>(r.buffer),
+                            static_cast<unsigned>(r.flags));
+      break;
+    case opcode::sendmsg:
+      io_uring_prep_sendmsg(sqe, r.fd, static_cast<const msghdr*>(r.buffer),
+                            static_cast<unsigned>(r.flags | MSG_NOSIGNAL));
+      break;
+    case opcode::recv_provided:
+      // Length 0: as much as the picked buffer holds.
+      if (r.multishot) {
+        io_uring_prep_recv_multishot(sqe, r.fd, nullptr, 0, r.flags);
+      } else {
+        io_uring_prep_recv(sqe, r.fd, nullptr, 0, r.flags);
+      }
+      sqe->flags |= IOSQE_BUFFER_SELECT;
+      sqe->buf_group = static_cast<detail::uring_buffers*>(r.buffers)->group();
       break;
   }
 }
@@ -158,6 +192,32 @@ readiness_outcome attempt_readiness(request& r, bool regular_file) noexcept {
       return attempted(r,
                        ::send(r.fd, r.buffer, r.length, r.flags | MSG_DONTWAIT | MSG_NOSIGNAL),
                        wait_writable);
+    case opcode::recvmsg:
+      return attempted(r, ::recvmsg(r.fd, static_cast<msghdr*>(r.buffer), r.flags | MSG_DONTWAIT),
+                       wait_readable);
+    case opcode::sendmsg:
+      return attempted(r,
+                       ::sendmsg(r.fd, static_cast<const msghdr*>(r.buffer),
+                                 r.flags | MSG_DONTWAIT | MSG_NOSIGNAL),
+                       wait_writable);
+    case opcode::recv_provided: {
+      auto& group = *static_cast<readiness_buffers*>(r.buffers);
+      const std::optional<std::uint16_t> id = group.take();
+      if (!id) {
+        // Every buffer is held: what io_uring reports when the ring is empty.
+        r.result = -ENOBUFS;
+        return done;
+      }
+      const std::span<std::byte> buffer = group.buffer(*id);
+      const long received = ::recv(r.fd, buffer.data(), buffer.size(), r.flags | MSG_DONTWAIT);
+      if (received <= 0) {
+        group.put_back(*id);
+      } else {
+        group.note_handed_out();
+        r.buffer_id = *id;
+      }
+      return attempted(r, received, wait_readable);
+    }
   }
   r.result = -EINVAL;
   return done;

@@ -89,6 +89,7 @@ uring_backend::uring_backend(const backend_options& options) {
 }
 
 uring_backend::~uring_backend() {
+  buffer_groups_.clear();
   io_uring_queue_exit(&ring_);
   ::close(wake_fd_);
 }
@@ -182,26 +183,40 @@ std::size_t uring_backend::poll(std::optional<std::chrono::nanoseconds> timeout)
   return reap();
 }
 
-std::size_t uring_backend::reap() {
-  std::size_t delivered = 0;
-  unsigned seen = 0;
+io_uring_cqe* uring_backend::next_completion() noexcept {
+  // io_uring_peek_cqe may enter the kernel; looking at the shared ring never does.
   unsigned head;
   io_uring_cqe* cqe;
+  io_uring_for_each_cqe(&ring_, head, cqe) return cqe;
+  return nullptr;
+}
+
+std::size_t uring_backend::reap() {
+  std::size_t delivered = 0;
   bool rearm_wake = false;
-  io_uring_for_each_cqe(&ring_, head, cqe) {
-    ++seen;
+  while (io_uring_cqe* cqe = next_completion()) {
     auto* r = static_cast<request*>(io_uring_cqe_get_data(cqe));
+    const std::int32_t res = cqe->res;
+    const std::uint32_t flags = cqe->flags;
+    // Consumed before it is dispatched: a completion function that submits (and so may reap,
+    // when the submission ring is full) never sees this entry again.
+    io_uring_cqe_seen(&ring_, cqe);
     if (r == nullptr) continue;
     if (r == &wake_read_) {
       rearm_wake = true;
       continue;
     }
-    r->result = cqe->res;
-    --in_flight_;
+    r->result = res;
+    // A multishot request stays in flight until its completion without F_MORE.
+    r->more = (flags & IORING_CQE_F_MORE) != 0;
+    if (flags & IORING_CQE_F_BUFFER) {
+      r->buffer_id = static_cast<std::uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
+      r->buffers->note_handed_out();
+    }
+    if (!r->more) --in_flight_;
     ++delivered;
     r->complete(*r);
   }
-  io_uring_cq_advance(&ring_, seen);
   if (rearm_wake) arm_wake_read();
   return delivered;
 }
@@ -217,6 +232,12 @@ void uring_backend::wake_peer(backend& peer) {
   sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
   // Now, not at the end of the turn: the peer is asleep and every microsecond is latency.
   io_uring_submit(&ring_);
+}
+
+provided_buffers& uring_backend::create_buffer_group(std::uint16_t count, std::uint32_t size) {
+  const auto group = static_cast<std::uint16_t>(buffer_groups_.size());
+  buffer_groups_.push_back(std::make_unique<detail::uring_buffers>(ring_, group, count, size));
+  return *buffer_groups_.back();
 }
 
 void uring_backend::wake() {

@@ -6,8 +6,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 #include <percore/io/backend.hh>
+
+#include "uring_buffers.hh"
 
 namespace percore::io {
 
@@ -24,6 +28,7 @@ class uring_backend final : public backend {
   std::size_t poll(std::optional<std::chrono::nanoseconds> timeout) override;
   void wake() override;
   void wake_peer(backend& peer) override;
+  provided_buffers& create_buffer_group(std::uint16_t count, std::uint32_t size) override;
   std::size_t in_flight() const noexcept override { return in_flight_; }
   bool wants_nonblocking_fds() const noexcept override { return false; }
 
@@ -32,6 +37,7 @@ class uring_backend final : public backend {
  private:
   io_uring_sqe* next_sqe();
   void arm_wake_read();
+  io_uring_cqe* next_completion() noexcept;
   std::size_t reap();
   bool kernel_has_work_for_us() const noexcept;
 
@@ -43,6 +49,8 @@ class uring_backend final : public backend {
   int wake_fd_ = -1;
   std::uint64_t wake_counter_ = 0;
   request wake_read_;
+  // Registered with ring_: unregistered (destroyed) before the ring is torn down.
+  std::vector<std::unique_ptr<detail::uring_buffers>> buffer_groups_;
 };
 
 }  // namespace percore::io

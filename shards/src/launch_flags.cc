@@ -54,7 +54,46 @@ numa_policy parse_numa_policy(std::string_view text) {
                               "' is invalid (accepted: local, interleave, none)");
 }
 
+// Every standard flag, and whether it takes a value: one table for parsing, splitting argv and
+// naming what is accepted.
+struct flag_spec {
+  std::string_view name;
+  bool takes_value;
+};
+constexpr flag_spec standard_flags[] = {
+    {"--smp", true},     {"--cpus", true},         {"--no-smt", false},       {"--oversubscribe", false},
+    {"--numa", true},    {"--memory", true},       {"--backend", true},       {"--poll", false},
+    {"--time-slice-us", true}, {"--ring-entries", true}, {"--mesh-capacity", true},
+};
+
+const flag_spec* find_flag(std::string_view argument) {
+  const std::string_view name = argument.substr(0, argument.find('='));
+  for (const flag_spec& spec : standard_flags) {
+    if (spec.name == name) return &spec;
+  }
+  return nullptr;
+}
+
 }  // namespace
+
+split_arguments split_launch_flags(int argc, char** argv) {
+  split_arguments split;
+  if (argc > 0) split.launch.push_back(argv[0]);
+  for (int index = 1; index < argc; ++index) {
+    const std::string_view argument = argv[index];
+    const flag_spec* spec = find_flag(argument);
+    if (spec == nullptr) {
+      split.own.push_back(argv[index]);
+      continue;
+    }
+    split.launch.push_back(argv[index]);
+    const bool inline_value = argument.find('=') != std::string_view::npos;
+    if (spec->takes_value && !inline_value && index + 1 < argc) {
+      split.launch.push_back(argv[++index]);
+    }
+  }
+  return split;
+}
 
 launch_config parse_launch_flags(int argc, char** argv) {
   launch_config config;

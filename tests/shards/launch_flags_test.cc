@@ -77,5 +77,28 @@ TEST(launch_flags, run_reports_a_bad_flag_or_cpu_choice_and_returns_2) {
   EXPECT_EQ(run_with({"--smp", "1"}), 0);
 }
 
+TEST(launch_flags, split_keeps_standard_flags_with_their_values_and_the_rest_in_order) {
+  std::vector<std::string> words = {"program", "--port", "8080", "--smp", "2", "--no-smt",
+                                    "--cpus=0-1", "tcp://127.0.0.1:1", "--json", "--backend",
+                                    "epoll"};
+  std::vector<char*> argv;
+  for (auto& word : words) argv.push_back(word.data());
+  split_arguments split = split_launch_flags(static_cast<int>(argv.size()), argv.data());
+  auto text = [](const std::vector<char*>& pieces) {
+    std::vector<std::string> out;
+    for (char* piece : pieces) out.emplace_back(piece);
+    return out;
+  };
+  EXPECT_EQ(text(split.launch), (std::vector<std::string>{"program", "--smp", "2", "--no-smt",
+                                                          "--cpus=0-1", "--backend", "epoll"}));
+  EXPECT_EQ(text(split.own),
+            (std::vector<std::string>{"--port", "8080", "tcp://127.0.0.1:1", "--json"}));
+  // What it keeps, parse_launch_flags accepts.
+  const launch_config config =
+      parse_launch_flags(static_cast<int>(split.launch.size()), split.launch.data());
+  EXPECT_EQ(config.placement.smp, 2u);
+  EXPECT_TRUE(config.placement.no_smt);
+}
+
 }  // namespace
 }  // namespace percore

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -228,6 +229,30 @@ inline io_operation<std::size_t> send(int fd, std::span<const std::byte> buffer,
     r.length = detail::clamp_length(buffer.size());
     r.flags = flags;
   });
+}
+
+// `message` (and everything it points to) must stay valid until the operation completes; the
+// kernel writes msg_namelen and msg_flags back into it.
+inline io_operation<std::size_t> recvmsg(int fd, msghdr* message, int flags = 0) noexcept {
+  return io_operation<std::size_t>(io::opcode::recvmsg, fd, [&](io::request& r) {
+    r.buffer = message;
+    r.flags = flags;
+  });
+}
+
+// Never raises SIGPIPE: a peer that is gone is an error value (EPIPE), as with send.
+inline io_operation<std::size_t> sendmsg(int fd, const msghdr* message, int flags = 0) noexcept {
+  return io_operation<std::size_t>(io::opcode::sendmsg, fd, [&](io::request& r) {
+    r.buffer = const_cast<msghdr*>(message);
+    r.flags = flags;
+  });
+}
+
+// Closes `fd` at once, for destructors, which cannot await: the current backend (if an engine
+// runs on this thread) forgets what it knew under the number before the kernel reuses it.
+inline void close_now(int fd) noexcept {
+  if (detail::local_backend != nullptr) detail::local_backend->forget_fd(fd);
+  ::close(fd);
 }
 
 // Creates file descriptors the way the current backend wants them (O_NONBLOCK for readiness

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include <percore/io/provided_buffers.hh>
 #include <percore/io/request.hh>
 
 namespace percore::io {
@@ -39,7 +40,8 @@ class backend {
 
   // Starts `r`. Returns true when the operation already finished (r.result is set, `complete`
   // will not be called); otherwise `complete` runs later from poll(). The request must stay at
-  // the same address, with everything it points to alive, until then.
+  // the same address, with everything it points to alive, until then. A multishot request
+  // never finishes at once: its results all come through `complete`.
   virtual bool submit(request& r) = 0;
 
   // Asks for an in-flight request to end early. Its completion still comes through poll(),
@@ -60,6 +62,17 @@ class backend {
   // Called on this backend's thread: wakes `peer` (another thread's backend). io_uring sends a
   // message to the peer's ring (IORING_OP_MSG_RING) instead of writing its eventfd.
   virtual void wake_peer(backend& peer) { peer.wake(); }
+
+  // `fd` is being closed outside the backend (a synchronous close in a destructor, which cannot
+  // await): the kernel may hand the number out again, so what the backend knows under it, such
+  // as an epoll registration that died with the old file, must be dropped. Requests still
+  // waiting on it end with -EBADF.
+  virtual void forget_fd(int fd) noexcept { static_cast<void>(fd); }
+
+  // A group of `count` buffers of `size` bytes for recv_provided requests (count a power of two
+  // up to 32768, else std::invalid_argument). The backend owns it and frees it when it is
+  // destroyed, after every request: meant to be made once per shard, at start-up.
+  virtual provided_buffers& create_buffer_group(std::uint16_t count, std::uint32_t size) = 0;
 
   // Requests submitted and not yet completed.
   virtual std::size_t in_flight() const noexcept = 0;

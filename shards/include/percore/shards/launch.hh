@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <functional>
+#include <vector>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -67,6 +68,15 @@ int run(int argc, char** argv, Main main);
 
 // Parses the standard flags; throws std::invalid_argument naming a bad one.
 launch_config parse_launch_flags(int argc, char** argv);
+
+// argv split for a program with arguments of its own: the standard flags (with their values,
+// "--smp 2" or "--smp=2") after argv[0], ready for run(launch.size(), launch.data(), main), and
+// everything else, in order, for the program to parse. Pointers into argv.
+struct split_arguments {
+  std::vector<char*> launch;
+  std::vector<char*> own;
+};
+split_arguments split_launch_flags(int argc, char** argv);
 
 // Asks every shard to stop, from any shard: shard 0's main task is cancelled, and launch
 // returns `exit_code` once all shards have drained.

@@ -1,0 +1,83 @@
+// Field lines: name ":" OWS value OWS CRLF, with the name a token and the value field-vchars;
+// the error names what was wrong, since each kind of injection is refused for its own reason.
+#include "field_lines.hh"
+
+#include <bit>
+#include <cstdint>
+#include <cstring>
+
+#include <percore/net/http/parse_error.hh>
+
+#include "syntax.hh"
+
+namespace percore::net::http::detail {
+namespace {
+
+constexpr std::uint64_t ones = 0x0101010101010101;
+constexpr std::uint64_t high_bits = 0x8080808080808080;
+
+// A high bit set in each byte of `word` that is below 0x20 or is 0x7f: the bytes a field value
+// cannot hold, but HTAB. Bytes from 0x80 (obs-text) pass. A borrow only runs toward higher
+// bytes, so the lowest bit set is exact even where higher ones are not.
+std::uint64_t control_bytes(std::uint64_t word) noexcept {
+  const std::uint64_t below_space = (word - ones * 0x20) & ~word & high_bits;
+  const std::uint64_t deletes = word ^ (ones * 0x7f);
+  return below_space | ((deletes - ones) & ~deletes & high_bits);
+}
+
+// The index of the first byte from `position` that cannot be in a field value. Every line ends
+// in CRLF, so there is one before `end`.
+std::size_t end_of_value(const char* data, std::size_t position, std::size_t end) noexcept {
+  // Eight bytes at a time while a whole word is left; on little-endian machines the first
+  // control byte's place comes from the mask, elsewhere the byte loop finds it.
+  while (position + 8 <= end) {
+    std::uint64_t word;
+    std::memcpy(&word, data + position, sizeof word);
+    const std::uint64_t controls = control_bytes(word);
+    if (controls == 0) {
+      position += 8;
+      continue;
+    }
+    if constexpr (std::endian::native != std::endian::little) break;
+    position += static_cast<std::size_t>(std::countr_zero(controls)) / 8;
+    if (data[position] != '\t') return position;
+    ++position;
+  }
+  while (syntax::is_field_value_char(data[position])) ++position;
+  return position;
+}
+
+}  // namespace
+
+result<std::size_t> parse_field_lines(std::string_view lines, std::span<header> table) noexcept {
+  const char* data = lines.data();
+  const std::size_t end = lines.size();
+  std::size_t count = 0;
+  std::size_t position = 0;
+  while (position < end) {
+    const std::size_t name_begin = position;
+    if (syntax::is_whitespace(data[position])) {
+      return make_error_code(parse_errc::obsolete_line_folding);
+    }
+    while (syntax::is_token_char(data[position])) ++position;
+    // Whitespace before the colon must be refused (RFC 9112 §5.1), like any non-token byte.
+    if (position == name_begin || data[position] != ':') {
+      const bool bare_cr = data[position] == '\r' && data[position + 1] != '\n';
+      return make_error_code(bare_cr ? parse_errc::bad_line_ending : parse_errc::bad_header);
+    }
+    const std::size_t colon = position;
+    const std::size_t value_begin = colon + 1;
+    position = end_of_value(data, value_begin, end);
+    // head_scanner saw that every LF follows a CR, so the first byte out of the value is a CR,
+    // ending the line if an LF follows, or a control character.
+    if (data[position] != '\r') return make_error_code(parse_errc::control_character);
+    if (data[position + 1] != '\n') return make_error_code(parse_errc::bad_line_ending);
+    if (count == table.size()) return make_error_code(parse_errc::headers_too_large);
+    table[count++] = header{lines.substr(name_begin, colon - name_begin),
+                            syntax::trim(lines.substr(value_begin, position - value_begin))};
+    position += 2;
+  }
+  return count;
+}
+
+}  // namespace percore::net::http::detail

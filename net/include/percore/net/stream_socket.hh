@@ -1,0 +1,140 @@
+// stream_socket: a connected stream socket (TCP or Unix): partial read/write/writev awaitables
+// shaped like the system calls, the complete forms (read_exact, write_all), shutdown and close.
+#pragma once
+
+#include <limits.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <memory>
+#include <span>
+
+#include <percore/engine/operations.hh>
+#include <percore/engine/task.hh>
+#include <percore/io/result.hh>
+#include <percore/net/multishot_receiver.hh>
+#include <percore/net/receive_buffers.hh>
+#include <percore/net/release_owner.hh>
+#include <percore/net/socket_address.hh>
+#include <percore/net/socket_handle.hh>
+#include <percore/net/stream_error.hh>
+
+namespace percore::net {
+
+enum class shutdown_how { read = SHUT_RD, write = SHUT_WR, both = SHUT_RDWR };
+
+// writev for sockets: one sendmsg over the caller's iovec array (never raising SIGPIPE), whose
+// message header lives here until the kernel is done with it.
+class [[nodiscard]] send_vector_operation {
+ public:
+  send_vector_operation(int fd, std::span<const iovec> buffers) noexcept
+      : message_{}, operation_(percore::sendmsg(fd, &message_)) {
+    message_.msg_iov = const_cast<iovec*>(buffers.data());
+    // More than IOV_MAX buffers is EMSGSIZE: send the first IOV_MAX, as a short write.
+    message_.msg_iovlen = std::min<std::size_t>(buffers.size(), IOV_MAX);
+  }
+  send_vector_operation(const send_vector_operation&) = delete;
+
+  bool await_ready() const noexcept { return false; }
+  bool await_suspend(std::coroutine_handle<> self) { return operation_.await_suspend(self); }
+  [[nodiscard]] result<std::size_t> await_resume() const { return operation_.await_resume(); }
+
+ private:
+  msghdr message_;
+  io_operation<std::size_t> operation_;
+};
+
+// read() as an awaitable: one recv, or, with receive buffers, the bytes the stream's multishot
+// receive already holds (at once) or the next that arrive.
+class [[nodiscard]] stream_read_operation {
+ public:
+  stream_read_operation(int fd, std::span<std::byte> buffer,
+                        detail::multishot_receiver* receiver) noexcept
+      : receiver_(receiver), operation_(percore::recv(fd, buffer)) {
+    waiter_.buffer = buffer;
+  }
+  stream_read_operation(const stream_read_operation&) = delete;
+
+  bool await_ready() const noexcept { return receiver_ != nullptr && receiver_->readable(); }
+  bool await_suspend(std::coroutine_handle<> self) {
+    if (receiver_ == nullptr) return operation_.await_suspend(self);
+    return receiver_->park(waiter_, self);
+  }
+  [[nodiscard]] result<std::size_t> await_resume() {
+    if (receiver_ == nullptr) return operation_.await_resume();
+    const std::int32_t outcome =
+        waiter_.resolved ? waiter_.outcome : receiver_->take(waiter_.buffer);
+    return percore::detail::convert_result<std::size_t>(outcome);
+  }
+
+ private:
+  detail::multishot_receiver* receiver_;
+  detail::read_waiter waiter_;
+  io_operation<std::size_t> operation_;
+};
+
+class stream_socket : public socket_handle {
+ public:
+  using socket_handle::socket_handle;
+  stream_socket() noexcept = default;
+  stream_socket(stream_socket&&) noexcept = default;
+  // Ends this stream's multishot receive before its descriptor closes.
+  stream_socket& operator=(stream_socket&& other) noexcept {
+    receiver_ = std::move(other.receiver_);
+    socket_handle::operator=(std::move(other));
+    return *this;
+  }
+  ~stream_socket() = default;
+
+  // The bytes that were there (at least one), 0 at end of stream, or an error.
+  stream_read_operation read(std::span<std::byte> buffer) noexcept {
+    return stream_read_operation(native_handle(), buffer, receiver_.get());
+  }
+
+  // One send, possibly short. A peer that is gone is ECONNRESET or EPIPE, never SIGPIPE.
+  io_operation<std::size_t> write(std::span<const std::byte> buffer) noexcept {
+    return percore::send(native_handle(), buffer);
+  }
+  // One sendmsg over several buffers, possibly short. The iovec array and the buffers must stay
+  // valid until the co_await returns.
+  send_vector_operation writev(std::span<const iovec> buffers) noexcept {
+    return send_vector_operation(native_handle(), buffers);
+  }
+
+  // From now on the stream receives through one multishot request into the shard's `buffers`
+  // (io_uring: IORING_RECV_MULTISHOT over a provided buffer ring; epoll receives into them on
+  // readiness): no recv to submit per read, and no buffer held while the peer is silent. Reads
+  // copy out of the held buffers; when every buffer of the group is held, a read receives
+  // directly into its own buffer. Call it with no read in flight.
+  void use_receive_buffers(receive_buffers buffers) {
+    receiver_.reset(new detail::multishot_receiver(native_handle(), buffers.group()));
+  }
+
+  // Ends the multishot receive, if any, then closes (see socket_handle::close).
+  io_operation<void> close() noexcept {
+    receiver_.reset();
+    return socket_handle::close();
+  }
+
+  // The complete forms: they loop over short transfers until everything is done. The socket
+  // and the buffers must outlive the returned task (await it at once).
+  // End of stream before `buffer` is full: stream_errc::end_of_stream (the bytes read are kept).
+  task<result<void>> read_exact(std::span<std::byte> buffer);
+  task<result<void>> write_all(std::span<const std::byte> buffer);
+  task<result<void>> writev_all(std::span<const iovec> buffers);
+
+  // Half-close: after shutdown(write) the peer reads end of stream, and this side can still
+  // read what the peer sends. Never blocks.
+  result<void> shutdown(shutdown_how how) noexcept;
+
+  // The other end's address (getpeername); an unnamed Unix peer gives an empty Unix address.
+  result<socket_address> peer_address() const;
+
+ private:
+  // A member is destroyed before the base: the receive is cancelled before the descriptor closes.
+  std::unique_ptr<detail::multishot_receiver, detail::release_owner> receiver_;
+};
+
+}  // namespace percore::net

@@ -1,0 +1,67 @@
+// stream_socket: the complete transfers built on the partial ones, and the plain system calls
+// (shutdown, getpeername) that never block.
+#include <percore/net/stream_socket.hh>
+
+#include <cerrno>
+
+#include <percore/net/stream_error.hh>
+
+namespace percore::net {
+
+task<result<void>> stream_socket::read_exact(std::span<std::byte> buffer) {
+  while (!buffer.empty()) {
+    const result<std::size_t> got = co_await read(buffer);
+    if (!got) co_return got.error();
+    if (got.value() == 0) co_return make_error_code(stream_errc::end_of_stream);
+    buffer = buffer.subspan(got.value());
+  }
+  co_return result<void>{};
+}
+
+task<result<void>> stream_socket::write_all(std::span<const std::byte> buffer) {
+  while (!buffer.empty()) {
+    const result<std::size_t> sent = co_await write(buffer);
+    if (!sent) co_return sent.error();
+    buffer = buffer.subspan(sent.value());
+  }
+  co_return result<void>{};
+}
+
+task<result<void>> stream_socket::writev_all(std::span<const iovec> buffers) {
+  while (!buffers.empty()) {
+    const result<std::size_t> sent = co_await writev(buffers);
+    if (!sent) co_return sent.error();
+    std::size_t written = sent.value();
+    while (!buffers.empty() && written >= buffers.front().iov_len) {
+      written -= buffers.front().iov_len;
+      buffers = buffers.subspan(1);
+    }
+    if (written > 0) {
+      // The write stopped inside this buffer: finish it alone rather than copy and adjust the
+      // caller's iovec array, then carry on with the whole buffers after it.
+      const iovec& partial = buffers.front();
+      task<result<void>> rest = write_all(std::span(
+          static_cast<const std::byte*>(partial.iov_base) + written, partial.iov_len - written));
+      const result<void> finished = co_await std::move(rest);
+      if (!finished) co_return finished;
+      buffers = buffers.subspan(1);
+    }
+  }
+  co_return result<void>{};
+}
+
+result<void> stream_socket::shutdown(shutdown_how how) noexcept {
+  if (::shutdown(native_handle(), static_cast<int>(how)) < 0) return error_from_errno(errno);
+  return {};
+}
+
+result<socket_address> stream_socket::peer_address() const {
+  sockaddr_storage native{};
+  socklen_t size = sizeof native;
+  if (::getpeername(native_handle(), reinterpret_cast<sockaddr*>(&native), &size) < 0) {
+    return error_from_errno(errno);
+  }
+  return socket_address::from_native(reinterpret_cast<const sockaddr*>(&native), size);
+}
+
+}  // namespace percore::net
