@@ -197,6 +197,23 @@ TEST(spawn, stopping_engine_cancels_tasks_parked_on_events_and_runs_their_destru
   EXPECT_EQ(seen, std::errc::operation_canceled);
 }
 
+TEST(spawn, arguments_reach_the_callable_by_reference_or_moved_when_move_only) {
+  engine runner;
+  const int total = runner.run([]() -> task<int> {
+    // By reference: the callable sees the copy kept in the task's frame.
+    auto add_to = [](std::vector<int>& numbers, int more) -> task<int> {
+      numbers.push_back(more);
+      co_return static_cast<int>(numbers.size());
+    };
+    // By value, move-only: handed over.
+    auto take = [](std::unique_ptr<int> owned) -> task<int> { co_return *owned; };
+    const int size = co_await spawn(add_to, std::vector<int>{1, 2}, 3);
+    const int taken = co_await spawn(take, std::make_unique<int>(40));
+    co_return size + taken;
+  });
+  EXPECT_EQ(total, 43);
+}
+
 TEST(spawn, io_outside_an_engine_is_a_clear_error) {
   EXPECT_THROW(spawn([]() -> task<void> { co_return; }).detach(), std::logic_error);
 }

@@ -144,28 +144,47 @@ join_handle<T> spawn(task_queue_handle queue, task<T> work) {
 }
 
 namespace detail {
+// A callable taking references gets the frame's copies as lvalues (they live as long as the
+// task); one taking move-only arguments by value (a socket, a unique_ptr) gets them moved.
+template <class Function, class... Arguments>
+concept invocable_with_lvalues = std::is_invocable_v<Function&, Arguments&...>;
+template <class Function, class... Arguments>
+concept invocable_in_frame =
+    invocable_with_lvalues<Function, Arguments...> || std::is_invocable_v<Function&, Arguments&&...>;
+
+template <class Function, class... Arguments>
+using spawned_value_t = typename std::conditional_t<
+    invocable_with_lvalues<Function, Arguments...>, std::invoke_result<Function&, Arguments&...>,
+    std::invoke_result<Function&, Arguments&&...>>::type::value_type;
+
 // Runs function(arguments...) with all of them held in this coroutine's frame.
 template <class Value, class Function, class... Arguments>
 task<Value> keep_alive(Function function, Arguments... arguments) {
-  co_return co_await function(arguments...);
+  if constexpr (invocable_with_lvalues<Function, Arguments...>) {
+    co_return co_await function(arguments...);
+  } else {
+    co_return co_await function(std::move(arguments)...);
+  }
 }
 }  // namespace detail
 
 // Starts the coroutine `function(arguments...)` as a task. The callable and the arguments are
 // moved into the task's frame and live until it finishes, so a lambda's captures stay valid
 // across suspensions (the "lambda coroutine" pitfall of other engines cannot happen here).
+// Arguments reach the callable as lvalues, or moved when it takes them by value and they can
+// only be moved.
 template <class Function, class... Arguments>
-  requires std::is_invocable_v<Function&, Arguments&...>
+  requires detail::invocable_in_frame<Function, Arguments...>
 auto spawn(Function function, Arguments... arguments) {
-  using value_type = typename std::invoke_result_t<Function&, Arguments&...>::value_type;
+  using value_type = detail::spawned_value_t<Function, Arguments...>;
   return spawn(detail::keep_alive<value_type>(std::move(function), std::move(arguments)...));
 }
 
 // The same, in the given task queue.
 template <class Function, class... Arguments>
-  requires std::is_invocable_v<Function&, Arguments&...>
+  requires detail::invocable_in_frame<Function, Arguments...>
 auto spawn(task_queue_handle queue, Function function, Arguments... arguments) {
-  using value_type = typename std::invoke_result_t<Function&, Arguments&...>::value_type;
+  using value_type = detail::spawned_value_t<Function, Arguments...>;
   return spawn(queue,
                detail::keep_alive<value_type>(std::move(function), std::move(arguments)...));
 }
