@@ -207,8 +207,12 @@ TEST(spawn, arguments_reach_the_callable_by_reference_or_moved_when_move_only) {
     };
     // By value, move-only: handed over.
     auto take = [](std::unique_ptr<int> owned) -> task<int> { co_return *owned; };
-    const int size = co_await spawn(add_to, std::vector<int>{1, 2}, 3);
-    const int taken = co_await spawn(take, std::make_unique<int>(40));
+    // Named first: g++ 12 mishandles these temporaries inside a co_await expression.
+    std::vector<int> numbers{1, 2};
+    join_handle<int> sizing = spawn(add_to, std::move(numbers), 3);
+    join_handle<int> taking = spawn(take, std::make_unique<int>(40));
+    const int size = co_await sizing;
+    const int taken = co_await taking;
     co_return size + taken;
   });
   EXPECT_EQ(total, 43);
