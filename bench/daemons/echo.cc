@@ -62,16 +62,6 @@ class echo_service {
 }  // namespace percore::daemons
 
 int main(int argc, char** argv) {
-  using namespace percore::daemons;
-  daemon_options options;
-  try {
-    options = parse_daemon_options(argc, argv, 7000);
-  } catch (const std::invalid_argument& error) {
-    std::fprintf(stderr, "percore-echo: %s\n", error.what());
-    return 2;
-  }
-  percore::sharded<shard_front<echo_service>> fronts;
-  auto main_task = [&]() { return serve_everywhere(options, fronts); };
-  return percore::run(static_cast<int>(options.shard_arguments.size()),
-                      options.shard_arguments.data(), main_task);
+  percore::sharded<percore::daemons::shard_front<percore::daemons::echo_service>> fronts;
+  return percore::daemons::daemon_main(argc, argv, "percore-echo", 7000, fronts);
 }

@@ -77,16 +77,7 @@ task<std::string> stats_json() {
 
 int main(int argc, char** argv) {
   using namespace percore::daemons;
-  daemon_options options;
-  try {
-    options = parse_daemon_options(argc, argv, 8080);
-  } catch (const std::invalid_argument& error) {
-    std::fprintf(stderr, "percore-httpd: %s\n", error.what());
-    return 2;
-  }
   percore::sharded<shard_front<httpd_service>> fronts;
   all_fronts = &fronts;
-  auto main_task = [&]() { return serve_everywhere(options, fronts); };
-  return percore::run(static_cast<int>(options.shard_arguments.size()),
-                      options.shard_arguments.data(), main_task);
+  return daemon_main(argc, argv, "percore-httpd", 8080, fronts);
 }

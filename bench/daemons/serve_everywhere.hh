@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 
 #include <percore/engine/event.hh>
 #include <percore/engine/spawn.hh>
@@ -111,6 +112,23 @@ task<int> serve_everywhere(const daemon_options& options,
   event never;
   (void)co_await never.wait();
   co_return 0;
+}
+
+// The whole main() of a daemon: its options, then serve_everywhere on the shards. A bad
+// argument is one line and exit code 2.
+template <class Service>
+int daemon_main(int argc, char** argv, const char* name, std::uint16_t default_port,
+                sharded<shard_front<Service>>& fronts) {
+  daemon_options options;
+  try {
+    options = parse_daemon_options(argc, argv, default_port);
+  } catch (const std::invalid_argument& error) {
+    std::fprintf(stderr, "%s: %s\n", name, error.what());
+    return 2;
+  }
+  auto main_task = [&]() { return serve_everywhere(options, fronts); };
+  return run(static_cast<int>(options.shard_arguments.size()), options.shard_arguments.data(),
+             main_task);
 }
 
 }  // namespace percore::daemons

@@ -14,6 +14,8 @@
 #include <system_error>
 #include <vector>
 
+#include "thread_affinity.hh"
+
 namespace percore {
 namespace {
 
@@ -238,16 +240,7 @@ TEST(sysfs_topology, a_malformed_list_is_an_error_naming_the_file) {
   }
 }
 
-cpus affinity_of_this_thread() {
-  cpu_set_t mask;
-  CPU_ZERO(&mask);
-  EXPECT_EQ(sched_getaffinity(0, sizeof mask, &mask), 0);
-  cpus numbers;
-  for (unsigned cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-    if (CPU_ISSET(cpu, &mask)) numbers.push_back(cpu);
-  }
-  return numbers;
-}
+using testing::affinity_of_this_thread;
 
 TEST(real_machine, sysfs_and_hwloc_agree_here) {
   const cpus allowed = affinity_of_this_thread();

@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "thread_affinity.hh"
+
 namespace percore {
 namespace {
 
@@ -349,16 +351,7 @@ TEST(placement_errors, no_smt_leaves_nothing) {
 
 // --- this machine ---
 
-cpus affinity_of_this_thread() {
-  cpu_set_t mask;
-  CPU_ZERO(&mask);
-  EXPECT_EQ(sched_getaffinity(0, sizeof mask, &mask), 0);
-  cpus numbers;
-  for (unsigned cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-    if (CPU_ISSET(cpu, &mask)) numbers.push_back(cpu);
-  }
-  return numbers;
-}
+using testing::affinity_of_this_thread;
 
 TEST(real_machine, detect_sees_the_affinity_mask) {
   const topology machine = topology::detect();
