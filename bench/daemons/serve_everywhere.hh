@@ -3,6 +3,7 @@
 // the service on each shard, which finishes or ends its connections.
 #pragma once
 
+#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -127,8 +128,11 @@ int daemon_main(int argc, char** argv, const char* name, std::uint16_t default_p
     return 2;
   }
   auto main_task = [&]() { return serve_everywhere(options, fronts); };
-  return run(static_cast<int>(options.shard_arguments.size()), options.shard_arguments.data(),
-             main_task);
+  const int code = run(static_cast<int>(options.shard_arguments.size()),
+                       options.shard_arguments.data(), main_task);
+  // A daemon asked to stop that stopped cleanly succeeded, as nginx and the peers report it;
+  // the launch says 128 + the signal's number.
+  return code == 128 + SIGINT || code == 128 + SIGTERM ? 0 : code;
 }
 
 }  // namespace percore::daemons
