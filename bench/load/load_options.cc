@@ -1,24 +1,17 @@
-// load_options: parses percore-load's options and target, passes the shard flags through, and
-// names every mistake in one line with what would be accepted.
+// load_options: parses percore-load's options and target, leaves the shard flags to percore's
+// own split, and names every mistake in one line with what would be accepted.
 #include "load_options.hh"
 
-#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
 #include <stdexcept>
 #include <string>
 
+#include <percore/shards/launch.hh>
+
 namespace percore::load {
 namespace {
-
-// The standard flags of shards/src/launch_flags.cc. percore-load must know which of them take
-// a value, so that "--smp 2" is not read as a flag and a target URL "2".
-constexpr std::array<std::string_view, 8> shard_flags_with_value = {
-    "--smp", "--cpus", "--numa", "--memory", "--backend", "--time-slice-us", "--ring-entries",
-    "--mesh-capacity"};
-constexpr std::array<std::string_view, 3> shard_flags_without_value = {"--no-smt",
-                                                                       "--oversubscribe", "--poll"};
 
 constexpr std::size_t most_connections = 1'000'000;
 constexpr std::size_t largest_message = std::size_t{1} << 20;
@@ -34,16 +27,12 @@ constexpr std::string_view usage_text =
     "                     measured from when each request was due (default: closed loop)\n"
     "  --message-size B   bytes per echo message, tcp:// only (default 64; K and M suffixes)\n"
     "  --warmup TIME      traffic before the window, not recorded (default 0)\n"
+    "  --timeout TIME     an answer or a connect taking longer is an error (default 2s)\n"
     "  --json             print the result as one JSON object\n"
     "  --help             print this text\n"
     "shard flags (passed to percore::run): --smp N, --cpus LIST, --no-smt, --oversubscribe,\n"
     "  --numa POLICY, --memory SIZE, --backend NAME, --poll, --time-slice-us N,\n"
     "  --ring-entries N, --mesh-capacity N\n";
-
-template <std::size_t size>
-bool contains(const std::array<std::string_view, size>& names, std::string_view name) {
-  return std::find(names.begin(), names.end(), name) != names.end();
-}
 
 [[noreturn]] void reject(std::string_view flag, std::string_view text, std::string_view accepted) {
   throw std::invalid_argument("percore-load: " + std::string(flag) + " '" + std::string(text) +
@@ -124,12 +113,14 @@ std::size_t parse_bytes(std::string_view flag, std::string_view text) {
 }  // namespace
 
 load_command_line parse_load_command_line(int argc, char** argv) {
+  split_arguments split = split_launch_flags(argc, argv);
   load_command_line line;
-  line.shard_arguments.push_back(argv[0]);
+  line.shard_arguments = std::move(split.launch);
+  const std::vector<char*>& own = split.own;
   std::optional<std::string_view> url;
   bool message_size_given = false;
-  for (int index = 1; index < argc; ++index) {
-    const std::string_view word = argv[index];
+  for (std::size_t index = 0; index < own.size(); ++index) {
+    const std::string_view word = own[index];
     std::string_view flag = word;
     std::string_view value;
     bool has_value = false;
@@ -140,10 +131,10 @@ load_command_line parse_load_command_line(int argc, char** argv) {
     }
     auto take_value = [&]() -> std::string_view {
       if (has_value) return value;
-      if (index + 1 >= argc) {
+      if (index + 1 >= own.size()) {
         throw std::invalid_argument("percore-load: " + std::string(flag) + " needs a value");
       }
-      return argv[++index];
+      return own[++index];
     };
 
     if (!word.starts_with('-')) {
@@ -158,6 +149,8 @@ load_command_line parse_load_command_line(int argc, char** argv) {
       line.options.duration = parse_time(flag, take_value(), false);
     } else if (flag == "--warmup") {
       line.options.warmup = parse_time(flag, take_value(), true);
+    } else if (flag == "--timeout") {
+      line.options.timeout = parse_time(flag, take_value(), false);
     } else if (flag == "--rate") {
       line.options.rate = parse_rate(flag, take_value());
     } else if (flag == "--message-size") {
@@ -167,18 +160,11 @@ load_command_line parse_load_command_line(int argc, char** argv) {
       line.options.json = true;
     } else if ((flag == "--help" || flag == "-h") && !has_value) {
       line.help = true;
-    } else if (contains(shard_flags_with_value, flag)) {
-      line.shard_arguments.push_back(argv[index]);
-      if (!has_value && index + 1 < argc) line.shard_arguments.push_back(argv[++index]);
-    } else if (contains(shard_flags_without_value, flag)) {
-      line.shard_arguments.push_back(argv[index]);
     } else {
       throw std::invalid_argument(
           "percore-load: unknown flag '" + std::string(word) +
           "' (accepted: --connections N, --duration TIME, --rate R, --message-size B, "
-          "--warmup TIME, --json, --help, and the shard flags --smp N, --cpus LIST, --no-smt, "
-          "--oversubscribe, --numa POLICY, --memory SIZE, --backend NAME, --poll, "
-          "--time-slice-us N, --ring-entries N, --mesh-capacity N)");
+          "--warmup TIME, --timeout TIME, --json, --help, and the shard flags --help lists)");
     }
   }
   if (line.help) return line;
@@ -188,8 +174,9 @@ load_command_line parse_load_command_line(int argc, char** argv) {
   }
   line.options.target = parse_target_url(*url);
   if (message_size_given && line.options.target.protocol != target_protocol::echo) {
-    throw std::invalid_argument("percore-load: --message-size applies to tcp:// targets only, not '" +
-                                std::string(*url) + "'");
+    throw std::invalid_argument(
+        "percore-load: --message-size applies to tcp:// targets only, not '" +
+        std::string(*url) + "'");
   }
   return line;
 }

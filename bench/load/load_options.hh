@@ -27,6 +27,9 @@ struct load_options {
   // Traffic before the measured window, not recorded, so that connections, caches and the
   // server's pools are warm.
   std::chrono::nanoseconds warmup = std::chrono::seconds(0);
+  // A connect or an answer that takes longer is an error, and the connection is opened again:
+  // a server that stops answering shows up as timeouts instead of a silent drop in throughput.
+  std::chrono::nanoseconds timeout = std::chrono::seconds(2);
 };
 
 struct load_command_line {
@@ -38,9 +41,10 @@ struct load_command_line {
   bool help = false;
 };
 
-// Splits argv: percore-load's options and the target URL (the only positional argument) are
-// parsed here; the standard shard flags are recognised and kept for percore::run, which parses
-// and checks them. Throws std::invalid_argument with one line naming the bad argument.
+// Splits argv with percore::split_launch_flags: the standard shard flags are kept for
+// percore::run, which parses and checks them; percore-load's options and the target URL (the
+// only positional argument) are parsed here. Throws std::invalid_argument with one line naming
+// the bad argument.
 load_command_line parse_load_command_line(int argc, char** argv);
 
 // The help text: usage line, percore-load's options and the shard flags it passes on.

@@ -18,6 +18,8 @@ std::string print(const char* format, Arguments... arguments) {
   return std::string(buffer.data(), static_cast<std::size_t>(std::max(length, 0)));
 }
 
+unsigned long long count(std::uint64_t value) { return static_cast<unsigned long long>(value); }
+
 double seconds(std::chrono::nanoseconds time) {
   return std::chrono::duration<double>(time).count();
 }
@@ -62,6 +64,14 @@ latency_summary summarize(const latency_histogram& latencies) noexcept {
   };
 }
 
+error_counts& error_counts::operator+=(const error_counts& other) noexcept {
+  connect += other.connect;
+  transfer += other.transfer;
+  timeout += other.timeout;
+  answer += other.answer;
+  return *this;
+}
+
 double load_result::requests_per_second() const noexcept {
   if (elapsed.count() <= 0) return 0;
   return static_cast<double>(requests) / seconds(elapsed);
@@ -80,9 +90,15 @@ std::string format_table(const load_result& result) {
   std::string table;
   table += "target      " + to_string(result.options.target) + "\n";
   table += "load        " + describe_load(result) + "\n";
-  table += print("requests    %llu answered, %llu error%s\n",
-                 static_cast<unsigned long long>(result.requests),
-                 static_cast<unsigned long long>(result.errors), result.errors == 1 ? "" : "s");
+  const error_counts& errors = result.errors;
+  table += print("requests    %llu answered, %llu error%s", count(result.requests),
+                 count(errors.total()), errors.total() == 1 ? "" : "s");
+  if (errors.total() > 0) {
+    table += print(" (connect %llu, read/write %llu, timeout %llu, bad answer %llu)",
+                   count(errors.connect), count(errors.transfer), count(errors.timeout),
+                   count(errors.answer));
+  }
+  table += "\n";
   table += print("throughput  %.1f requests/s\n", result.requests_per_second());
   table += print("latency     %-11s%-11s%-11s%-11s%-11s%s\n", "mean", "p50", "p90", "p99", "p99.9",
                  "max");
@@ -109,9 +125,14 @@ std::string format_json(const load_result& result) {
                : std::string(",\"message_size\":null");
   json += print(",\"warmup_seconds\":%.6f,\"duration_seconds\":%.6f", seconds(options.warmup),
                 seconds(result.elapsed));
-  json += print(",\"requests\":%llu,\"errors\":%llu,\"requests_per_second\":%.3f",
-                static_cast<unsigned long long>(result.requests),
-                static_cast<unsigned long long>(result.errors), result.requests_per_second());
+  const error_counts& errors = result.errors;
+  json += print(",\"requests\":%llu,\"errors\":%llu", count(result.requests),
+                count(errors.total()));
+  json += print(",\"error_kinds\":{\"connect\":%llu,\"transfer\":%llu,\"timeout\":%llu,"
+                "\"answer\":%llu}",
+                count(errors.connect), count(errors.transfer), count(errors.timeout),
+                count(errors.answer));
+  json += print(",\"requests_per_second\":%.3f", result.requests_per_second());
   json += print(",\"latency_ns\":{\"min\":%lld,\"mean\":%.1f,\"p50\":%lld,\"p90\":%lld",
                 nanoseconds(latency.min), latency.mean.count(), nanoseconds(latency.p50),
                 nanoseconds(latency.p90));
@@ -124,10 +145,9 @@ std::string format_progress(const progress_sample& sample) {
   const double interval = seconds(sample.interval);
   const double rate =
       interval > 0 ? static_cast<double>(sample.requests_in_interval) / interval : 0.0;
-  return print("%6.1f s %12.0f requests/s   total %llu   errors %llu%s", seconds(sample.since_start),
-               rate, static_cast<unsigned long long>(sample.requests_total),
-               static_cast<unsigned long long>(sample.errors_total),
-               sample.warming_up ? "   (warm-up)" : "");
+  return print("%6.1f s %12.0f requests/s   total %llu   errors %llu%s",
+               seconds(sample.since_start), rate, count(sample.requests_total),
+               count(sample.errors_total), sample.warming_up ? "   (warm-up)" : "");
 }
 
 bool progress_wanted(const load_options& options) noexcept {

@@ -26,27 +26,44 @@ struct latency_summary {
 
 latency_summary summarize(const latency_histogram& latencies) noexcept;
 
+// Failures by kind, as wrk counts its socket errors.
+struct error_counts {
+  // A connect that was refused, failed or took longer than --timeout.
+  std::uint64_t connect = 0;
+  // A read or a write that failed (reset, broken pipe) or a peer that closed mid-answer.
+  std::uint64_t transfer = 0;
+  // An answer that took longer than --timeout.
+  std::uint64_t timeout = 0;
+  // An answer that came but was wrong: echoed bytes that differ, a non-2xx status, bad HTTP.
+  std::uint64_t answer = 0;
+
+  std::uint64_t total() const noexcept { return connect + transfer + timeout + answer; }
+  error_counts& operator+=(const error_counts& other) noexcept;
+};
+
 // The outcome of a run: its settings and what was measured in the window after the warm-up.
 struct load_result {
   load_options options;
   std::size_t shards = 1;
-  // The window actually measured (it ends when the last shard stops counting).
+  // The window measured: --duration, or less when the run was interrupted.
   std::chrono::nanoseconds elapsed{};
   // Answers received in the window, and connections or requests that failed in it.
   std::uint64_t requests = 0;
-  std::uint64_t errors = 0;
+  error_counts errors;
   latency_summary latency;
 
   double requests_per_second() const noexcept;
 };
 
-// A human-readable table: target, load, requests, throughput and p50/p90/p99/p99.9/max.
+// A human-readable table: target, load, requests and errors (by kind when there are any),
+// throughput and mean/p50/p90/p99/p99.9/max.
 std::string format_table(const load_result& result);
 
 // One JSON object on one line, latencies in nanoseconds:
 // {"target":..., "protocol":"echo"|"http", "mode":"closed"|"open", "rate":R|null,
 //  "connections":N, "shards":S, "message_size":B|null, "warmup_seconds":W,
-//  "duration_seconds":D, "requests":N, "errors":E, "requests_per_second":X,
+//  "duration_seconds":D, "requests":N, "errors":E,
+//  "error_kinds":{"connect":..,"transfer":..,"timeout":..,"answer":..}, "requests_per_second":X,
 //  "latency_ns":{"min":..,"mean":..,"p50":..,"p90":..,"p99":..,"p99_9":..,"max":..}}
 std::string format_json(const load_result& result);
 

@@ -122,6 +122,7 @@ TEST(load_options, defaults_are_a_closed_loop_of_100_connections_for_10_seconds)
   EXPECT_EQ(line.options.message_size, 64u);
   EXPECT_FALSE(line.options.json);
   EXPECT_EQ(line.options.warmup, 0s);
+  EXPECT_EQ(line.options.timeout, 2s);
   EXPECT_FALSE(line.help);
   EXPECT_EQ(strings(line.shard_arguments), std::vector<std::string>{"percore-load"});
 }
@@ -129,7 +130,7 @@ TEST(load_options, defaults_are_a_closed_loop_of_100_connections_for_10_seconds)
 TEST(load_options, every_option_reaches_the_options_in_both_spellings) {
   const load_command_line spaced =
       command({"--connections", "1000", "--duration", "30", "--rate", "50000", "--message-size",
-               "4K", "--json", "--warmup", "2", "tcp://h:1"})
+               "4K", "--json", "--warmup", "2", "--timeout", "500ms", "tcp://h:1"})
           .parse();
   EXPECT_EQ(spaced.options.connections, 1000u);
   EXPECT_EQ(spaced.options.duration, 30s);
@@ -138,6 +139,7 @@ TEST(load_options, every_option_reaches_the_options_in_both_spellings) {
   EXPECT_EQ(spaced.options.message_size, 4096u);
   EXPECT_TRUE(spaced.options.json);
   EXPECT_EQ(spaced.options.warmup, 2s);
+  EXPECT_EQ(spaced.options.timeout, 500ms);
   EXPECT_EQ(spaced.options.target.port, 1);
 
   const load_command_line joined =
@@ -181,8 +183,8 @@ TEST(load_options, shard_flags_are_passed_on_in_order_with_their_values) {
   EXPECT_EQ(config.engine.backend, io::backend_kind::epoll);
 }
 
-// The split knows which shard flags take a value; launch_flags.cc must agree.
-TEST(load_options, every_shard_flag_the_split_knows_is_a_standard_flag) {
+// percore's own split hands every standard flag, with its value, to percore::run.
+TEST(load_options, every_standard_flag_goes_to_percore_run_with_its_value) {
   command every({"--smp", "1", "--cpus", "0", "--no-smt", "--oversubscribe", "--numa", "none",
                  "--memory", "64M", "--backend", "epoll", "--poll", "--time-slice-us", "100",
                  "--ring-entries", "64", "--mesh-capacity", "64", "tcp://h:1"});
@@ -227,6 +229,7 @@ TEST(load_options, each_mistake_is_named_on_one_line) {
       {{"tcp://h:1", "--duration", "5x"}, "--duration '5x'"},
       {{"tcp://h:1", "--duration", "-1"}, "--duration '-1'"},
       {{"tcp://h:1", "--warmup", "1d"}, "--warmup '1d' is invalid (accepted: 0 or more"},
+      {{"tcp://h:1", "--timeout", "0"}, "--timeout '0' is invalid (accepted: more than 0"},
       {{"tcp://h:1", "--rate", "0"}, "--rate '0'"},
       {{"tcp://h:1", "--rate", "-5"}, "--rate '-5'"},
       {{"tcp://h:1", "--rate", "inf"}, "--rate 'inf'"},

@@ -22,7 +22,7 @@ load_result result_of(std::string url, const latency_histogram& latencies) {
   result.shards = 2;
   result.elapsed = 10s;
   result.requests = latencies.count();
-  result.errors = 3;
+  result.errors = {.connect = 1, .transfer = 1, .timeout = 0, .answer = 1};
   result.latency = summarize(latencies);
   return result;
 }
@@ -61,7 +61,9 @@ TEST(load_report, table_shows_the_load_the_throughput_and_the_percentiles) {
   EXPECT_TRUE(contains(table, "tcp://127.0.0.1:7000")) << table;
   EXPECT_TRUE(contains(table, "256 connections on 2 shards, 64-byte messages, closed loop, 10.00 s"))
       << table;
-  EXPECT_TRUE(contains(table, "1001 answered, 3 errors")) << table;
+  EXPECT_TRUE(contains(
+      table, "1001 answered, 3 errors (connect 1, read/write 1, timeout 0, bad answer 1)"))
+      << table;
   EXPECT_TRUE(contains(table, "throughput  100.1 requests/s")) << table;
   for (const char* column : {"mean", "p50", "p90", "p99", "p99.9", "max"}) {
     EXPECT_TRUE(contains(table, column)) << column;
@@ -76,6 +78,11 @@ TEST(load_report, table_shows_the_load_the_throughput_and_the_percentiles) {
   EXPECT_TRUE(contains(open_table, "open loop at 5000 requests/s, 10.00 s after a 2.00 s warm-up"))
       << open_table;
   EXPECT_FALSE(contains(open_table, "byte messages")) << open_table;
+
+  load_result clean = result_of("tcp://h:1", latencies);
+  clean.errors = {};
+  const std::string clean_table = format_table(clean);
+  EXPECT_TRUE(contains(clean_table, "1001 answered, 0 errors\n")) << clean_table;
 }
 
 TEST(load_report, json_holds_every_figure_in_nanoseconds) {
@@ -86,7 +93,9 @@ TEST(load_report, json_holds_every_figure_in_nanoseconds) {
   EXPECT_TRUE(contains(json, "\"protocol\":\"http\",\"mode\":\"closed\",\"rate\":null")) << json;
   EXPECT_TRUE(contains(json, "\"connections\":256,\"shards\":2,\"message_size\":null")) << json;
   EXPECT_TRUE(contains(json, "\"duration_seconds\":10.000000")) << json;
-  EXPECT_TRUE(contains(json, "\"requests\":1001,\"errors\":3,\"requests_per_second\":100.100"))
+  EXPECT_TRUE(contains(json, "\"requests\":1001,\"errors\":3,\"error_kinds\":{\"connect\":1,"
+                             "\"transfer\":1,\"timeout\":0,\"answer\":1},"
+                             "\"requests_per_second\":100.100"))
       << json;
   EXPECT_TRUE(contains(json, "\"p99\":" + std::to_string(result.latency.p99.count()))) << json;
   EXPECT_TRUE(contains(json, "\"p99_9\":" + std::to_string(result.latency.p99_9.count()))) << json;
