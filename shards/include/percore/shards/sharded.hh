@@ -47,9 +47,11 @@ class sharded {
     if (!instances_.empty()) throw std::logic_error("percore: sharded service started twice");
     instances_.assign(shard_count(), nullptr);
     for (unsigned shard = 0; shard < shard_count(); ++shard) {
-      co_await submit_to(shard, [this, arguments...] {
+      // Named before the co_await: g++ 12 destroys a lambda built inside it too early.
+      auto construct_here = [this, arguments...] {
         instances_[this_shard_id()] = new Service(arguments...);
-      });
+      };
+      co_await submit_to(shard, construct_here);
     }
     detail::register_service(this, [this] { return stop(); });
   }
@@ -60,7 +62,7 @@ class sharded {
     if (instances_.empty()) co_return;
     detail::unregister_service(this);
     for (unsigned shard = shard_count(); shard-- > 0;) {
-      co_await submit_to(shard, [this]() -> task<void> {
+      auto stop_here = [this]() -> task<void> {
         Service* instance = instances_[this_shard_id()];
         if constexpr (detail::has_stop<Service>) {
           if constexpr (std::is_same_v<decltype(instance->stop()), task<void>>) {
@@ -71,7 +73,8 @@ class sharded {
         }
         delete instance;
         instances_[this_shard_id()] = nullptr;
-      });
+      };
+      co_await submit_to(shard, stop_here);
     }
     instances_.clear();
   }
