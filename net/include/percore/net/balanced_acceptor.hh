@@ -39,9 +39,11 @@ class connection_counts {
     return best;
   }
   void opened(unsigned shard) noexcept { open_[shard].fetch_add(1, std::memory_order_relaxed); }
-  void closed(unsigned shard) noexcept { open_[shard].fetch_sub(1, std::memory_order_relaxed); }
+  // Release and acquire: whoever sees a count fall to zero also sees everything the serving
+  // shard did before, such as its last use of the counts when they are about to be destroyed.
+  void closed(unsigned shard) noexcept { open_[shard].fetch_sub(1, std::memory_order_release); }
   std::uint64_t open_on(unsigned shard) const noexcept {
-    return open_[shard].load(std::memory_order_relaxed);
+    return open_[shard].load(std::memory_order_acquire);
   }
 
  private:
