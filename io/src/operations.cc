@@ -38,6 +38,8 @@ const char* to_string(opcode op) noexcept {
     case opcode::recvmsg: return "recvmsg";
     case opcode::sendmsg: return "sendmsg";
     case opcode::recv_provided: return "recv_provided";
+    case opcode::send_zero_copy: return "send_zero_copy";
+    case opcode::sendmsg_zero_copy: return "sendmsg_zero_copy";
   }
   return "unknown";
 }
@@ -136,6 +138,13 @@ void prepare_uring(request& r, io_uring_sqe* sqe) noexcept {
       sqe->flags |= IOSQE_BUFFER_SELECT;
       sqe->buf_group = static_cast<detail::uring_buffers*>(r.buffers)->group();
       break;
+    case opcode::send_zero_copy:
+      io_uring_prep_send_zc(sqe, r.fd, r.buffer, r.length, r.flags | MSG_NOSIGNAL, 0);
+      break;
+    case opcode::sendmsg_zero_copy:
+      io_uring_prep_sendmsg_zc(sqe, r.fd, static_cast<const msghdr*>(r.buffer),
+                               static_cast<unsigned>(r.flags | MSG_NOSIGNAL));
+      break;
   }
 }
 #endif
@@ -188,7 +197,9 @@ readiness_outcome attempt_readiness(request& r, bool regular_file) noexcept {
     case opcode::recv:
       return attempted(r, ::recv(r.fd, r.buffer, r.length, r.flags | MSG_DONTWAIT),
                        wait_readable);
+    // A readiness backend has no way to lend a buffer to the kernel: zero-copy sends copy.
     case opcode::send:
+    case opcode::send_zero_copy:
       return attempted(r,
                        ::send(r.fd, r.buffer, r.length, r.flags | MSG_DONTWAIT | MSG_NOSIGNAL),
                        wait_writable);
@@ -196,6 +207,7 @@ readiness_outcome attempt_readiness(request& r, bool regular_file) noexcept {
       return attempted(r, ::recvmsg(r.fd, static_cast<msghdr*>(r.buffer), r.flags | MSG_DONTWAIT),
                        wait_readable);
     case opcode::sendmsg:
+    case opcode::sendmsg_zero_copy:
       return attempted(r,
                        ::sendmsg(r.fd, static_cast<const msghdr*>(r.buffer),
                                  r.flags | MSG_DONTWAIT | MSG_NOSIGNAL),

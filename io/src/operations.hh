@@ -10,6 +10,15 @@
 
 namespace percore::io::detail {
 
+inline bool is_zero_copy(opcode op) noexcept {
+  return op == opcode::send_zero_copy || op == opcode::sendmsg_zero_copy;
+}
+
+// The send that copies what a zero-copy send would have lent (for where zero copy is refused).
+inline opcode copying_form(opcode op) noexcept {
+  return op == opcode::sendmsg_zero_copy ? opcode::sendmsg : opcode::send;
+}
+
 #if PERCORE_HAVE_IO_URING
 // Fills `sqe` for `r` (user_data is the caller's business).
 void prepare_uring(request& r, io_uring_sqe* sqe) noexcept;

@@ -121,14 +121,26 @@ void uring_backend::arm_wake_read() {
 }
 
 bool uring_backend::submit(request& r) {
+  if (detail::is_zero_copy(r.op)) {
+    if (zero_copy_.kernel_supports(r.op)) {
+      zero_copy_.started(r);
+    } else {
+      r.op = detail::copying_form(r.op);
+    }
+  }
+  prepare(r);
+  return false;
+}
+
+void uring_backend::prepare(request& r) {
   io_uring_sqe* sqe = next_sqe();
   detail::prepare_uring(r, sqe);
   io_uring_sqe_set_data(sqe, &r);
   ++in_flight_;
-  return false;
 }
 
 void uring_backend::cancel(request& r) {
+  if (detail::is_zero_copy(r.op) && !zero_copy_.cancel(r)) return;
   io_uring_sqe* sqe = next_sqe();
   io_uring_prep_cancel64(sqe, reinterpret_cast<__u64>(&r), 0);
   io_uring_sqe_set_data64(sqe, ignored_completion);
@@ -136,6 +148,7 @@ void uring_backend::cancel(request& r) {
 
 void uring_backend::cancel_all() {
   if (in_flight_ == 0) return;
+  zero_copy_.cancel_all();
   // This also cancels the wake read; its completion comes back through reap(), which re-arms it.
   io_uring_sqe* sqe = next_sqe();
   io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
@@ -206,12 +219,24 @@ std::size_t uring_backend::reap() {
       rearm_wake = true;
       continue;
     }
-    r->result = res;
-    // A multishot request stays in flight until its completion without F_MORE.
-    r->more = (flags & IORING_CQE_F_MORE) != 0;
-    if (flags & IORING_CQE_F_BUFFER) {
-      r->buffer_id = static_cast<std::uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
-      r->buffers->note_handed_out();
+    if (detail::is_zero_copy(r->op)) {
+      const auto step = zero_copy_.completed(*r, res, flags);
+      if (step == detail::uring_zero_copy::next_step::wait) continue;
+      if (step == detail::uring_zero_copy::next_step::send_a_copy) {
+        // The same request again, as a copy: still one in flight, counted again by prepare().
+        --in_flight_;
+        r->op = detail::copying_form(r->op);
+        prepare(*r);
+        continue;
+      }
+    } else {
+      r->result = res;
+      // A multishot request stays in flight until its completion without F_MORE.
+      r->more = (flags & IORING_CQE_F_MORE) != 0;
+      if (flags & IORING_CQE_F_BUFFER) {
+        r->buffer_id = static_cast<std::uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
+        r->buffers->note_handed_out();
+      }
     }
     if (!r->more) --in_flight_;
     ++delivered;

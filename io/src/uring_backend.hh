@@ -12,6 +12,7 @@
 #include <percore/io/backend.hh>
 
 #include "uring_buffers.hh"
+#include "uring_zero_copy.hh"
 
 namespace percore::io {
 
@@ -36,6 +37,7 @@ class uring_backend final : public backend {
 
  private:
   io_uring_sqe* next_sqe();
+  void prepare(request& r);
   void arm_wake_read();
   io_uring_cqe* next_completion() noexcept;
   std::size_t reap();
@@ -49,6 +51,7 @@ class uring_backend final : public backend {
   int wake_fd_ = -1;
   std::uint64_t wake_counter_ = 0;
   request wake_read_;
+  detail::uring_zero_copy zero_copy_{ring_};
   // Registered with ring_: unregistered (destroyed) before the ring is torn down.
   std::vector<std::unique_ptr<detail::uring_buffers>> buffer_groups_;
 };

@@ -1,12 +1,68 @@
-// stream_socket: the complete transfers built on the partial ones, and the plain system calls
-// (shutdown, getpeername) that never block.
+// stream_socket: the complete transfers built on the partial ones (zero-copy ones pipelined by a
+// zero_copy_sender), and the plain system calls (shutdown, getpeername) that never block.
 #include <percore/net/stream_socket.hh>
 
 #include <cerrno>
 
 #include <percore/net/stream_error.hh>
 
+#include "zero_copy_sender.hh"
+
 namespace percore::net {
+namespace {
+
+task<result<void>> write_all_zero_copy(int fd, std::span<const std::byte> buffer) {
+  detail::zero_copy_sender sender(fd);
+  std::error_code failure;
+  while (!buffer.empty()) {
+    const result<std::size_t> sent = co_await sender.send(buffer);
+    if (!sent) {
+      failure = sent.error();
+      break;
+    }
+    buffer = buffer.subspan(sent.value());
+  }
+  // On every path: the frame, and the caller's buffer, must outlive what the kernel holds.
+  const result<void> released = co_await sender.released();
+  if (failure) co_return failure;
+  co_return released;
+}
+
+task<result<void>> writev_all_zero_copy(int fd, std::span<const iovec> buffers) {
+  detail::zero_copy_sender sender(fd);
+  std::error_code failure;
+  while (!buffers.empty() && !failure) {
+    const result<std::size_t> sent = co_await sender.send(buffers);
+    if (!sent) {
+      failure = sent.error();
+      break;
+    }
+    std::size_t written = sent.value();
+    while (!buffers.empty() && written >= buffers.front().iov_len) {
+      written -= buffers.front().iov_len;
+      buffers = buffers.subspan(1);
+    }
+    if (written == 0) continue;
+    // Stopped inside this buffer: its rest goes alone, as in writev_all.
+    const iovec& partial = buffers.front();
+    std::span<const std::byte> rest(static_cast<const std::byte*>(partial.iov_base) + written,
+                                    partial.iov_len - written);
+    buffers = buffers.subspan(1);
+    while (!rest.empty()) {
+      const result<std::size_t> more = co_await sender.send(rest);
+      if (!more) {
+        failure = more.error();
+        break;
+      }
+      rest = rest.subspan(more.value());
+    }
+  }
+  const result<void> released = co_await sender.released();
+  if (failure) co_return failure;
+  co_return released;
+}
+
+}  // namespace
 
 task<result<void>> stream_socket::read_exact(std::span<std::byte> buffer) {
   while (!buffer.empty()) {
@@ -19,6 +75,10 @@ task<result<void>> stream_socket::read_exact(std::span<std::byte> buffer) {
 }
 
 task<result<void>> stream_socket::write_all(std::span<const std::byte> buffer) {
+  if (sends_zero_copy(buffer.size())) {
+    task<result<void>> lent = write_all_zero_copy(native_handle(), buffer);
+    co_return co_await std::move(lent);
+  }
   while (!buffer.empty()) {
     const result<std::size_t> sent = co_await write(buffer);
     if (!sent) co_return sent.error();
@@ -28,6 +88,10 @@ task<result<void>> stream_socket::write_all(std::span<const std::byte> buffer) {
 }
 
 task<result<void>> stream_socket::writev_all(std::span<const iovec> buffers) {
+  if (sends_zero_copy(buffers)) {
+    task<result<void>> lent = writev_all_zero_copy(native_handle(), buffers);
+    co_return co_await std::move(lent);
+  }
   while (!buffers.empty()) {
     const result<std::size_t> sent = co_await writev(buffers);
     if (!sent) co_return sent.error();

@@ -90,6 +90,8 @@ class [[nodiscard]] io_operation : detail::cancel_hook {
 
  private:
   static void on_complete(io::request& request) noexcept {
+    // A zero-copy send's first completion: the kernel still reads the buffer until the last.
+    if (request.more) return;
     auto* self = static_cast<io_operation*>(request.owner);
     detail::wake(*self->root_);
   }
@@ -243,6 +245,28 @@ inline io_operation<std::size_t> recvmsg(int fd, msghdr* message, int flags = 0)
 // Never raises SIGPIPE: a peer that is gone is an error value (EPIPE), as with send.
 inline io_operation<std::size_t> sendmsg(int fd, const msghdr* message, int flags = 0) noexcept {
   return io_operation<std::size_t>(io::opcode::sendmsg, fd, [&](io::request& r) {
+    r.buffer = const_cast<msghdr*>(message);
+    r.flags = flags;
+  });
+}
+
+// send and sendmsg that lend the buffers to the kernel instead of copying them (io_uring
+// SEND_ZC and SENDMSG_ZC): the co_await returns once the kernel has let go of them, which on TCP
+// is when the peer has acknowledged the bytes. Where zero copy is refused (epoll, a Unix socket,
+// a kernel before 6.0) they send a copy. Cancelling one after the kernel took bytes of it resets
+// a TCP connection, since only that gives the buffer back from a peer that stopped reading.
+inline io_operation<std::size_t> send_zero_copy(int fd, std::span<const std::byte> buffer,
+                                                int flags = 0) noexcept {
+  return io_operation<std::size_t>(io::opcode::send_zero_copy, fd, [&](io::request& r) {
+    r.buffer = const_cast<std::byte*>(buffer.data());
+    r.length = detail::clamp_length(buffer.size());
+    r.flags = flags;
+  });
+}
+
+inline io_operation<std::size_t> sendmsg_zero_copy(int fd, const msghdr* message,
+                                                   int flags = 0) noexcept {
+  return io_operation<std::size_t>(io::opcode::sendmsg_zero_copy, fd, [&](io::request& r) {
     r.buffer = const_cast<msghdr*>(message);
     r.flags = flags;
   });

@@ -26,11 +26,13 @@ namespace percore::net {
 enum class shutdown_how { read = SHUT_RD, write = SHUT_WR, both = SHUT_RDWR };
 
 // writev for sockets: one sendmsg over the caller's iovec array (never raising SIGPIPE), whose
-// message header lives here until the kernel is done with it.
+// message header lives here until the kernel is done with it; zero-copy when asked.
 class [[nodiscard]] send_vector_operation {
  public:
-  send_vector_operation(int fd, std::span<const iovec> buffers) noexcept
-      : message_{}, operation_(percore::sendmsg(fd, &message_)) {
+  send_vector_operation(int fd, std::span<const iovec> buffers, bool zero_copy) noexcept
+      : message_{},
+        operation_(zero_copy ? percore::sendmsg_zero_copy(fd, &message_)
+                             : percore::sendmsg(fd, &message_)) {
     message_.msg_iov = const_cast<iovec*>(buffers.data());
     // More than IOV_MAX buffers is EMSGSIZE: send the first IOV_MAX, as a short write.
     message_.msg_iovlen = std::min<std::size_t>(buffers.size(), IOV_MAX);
@@ -83,6 +85,7 @@ class stream_socket : public socket_handle {
   // Ends this stream's multishot receive before its descriptor closes.
   stream_socket& operator=(stream_socket&& other) noexcept {
     receiver_ = std::move(other.receiver_);
+    zero_copy_threshold_ = other.zero_copy_threshold_;
     socket_handle::operator=(std::move(other));
     return *this;
   }
@@ -95,12 +98,13 @@ class stream_socket : public socket_handle {
 
   // One send, possibly short. A peer that is gone is ECONNRESET or EPIPE, never SIGPIPE.
   io_operation<std::size_t> write(std::span<const std::byte> buffer) noexcept {
+    if (sends_zero_copy(buffer.size())) return percore::send_zero_copy(native_handle(), buffer);
     return percore::send(native_handle(), buffer);
   }
   // One sendmsg over several buffers, possibly short. The iovec array and the buffers must stay
   // valid until the co_await returns.
   send_vector_operation writev(std::span<const iovec> buffers) noexcept {
-    return send_vector_operation(native_handle(), buffers);
+    return send_vector_operation(native_handle(), buffers, sends_zero_copy(buffers));
   }
 
   // From now on the stream receives through one multishot request into the shard's `buffers`
@@ -132,9 +136,30 @@ class stream_socket : public socket_handle {
   // The other end's address (getpeername); an unnamed Unix peer gives an empty Unix address.
   result<socket_address> peer_address() const;
 
+ protected:
+  // Writes of at least `bytes` (write, writev, write_all, writev_all; 0, the default, is never)
+  // lend the caller's buffers to the kernel instead of copying them (io_uring SEND_ZC and
+  // SENDMSG_ZC), and return once the kernel has given them back: on TCP, once the peer has
+  // acknowledged the bytes. write_all and writev_all send the next part as soon as the kernel
+  // has taken the previous one. Where zero copy is refused (epoll, a kernel before 6.0) writes
+  // copy as before. Offered by the stream types whose kernel sockets can do it (tcp_stream).
+  void set_zero_copy_threshold(std::size_t bytes) noexcept { zero_copy_threshold_ = bytes; }
+  std::size_t zero_copy_threshold() const noexcept { return zero_copy_threshold_; }
+
  private:
+  bool sends_zero_copy(std::size_t bytes) const noexcept {
+    return zero_copy_threshold_ != 0 && bytes >= zero_copy_threshold_;
+  }
+  bool sends_zero_copy(std::span<const iovec> buffers) const noexcept {
+    if (zero_copy_threshold_ == 0) return false;
+    std::size_t total = 0;
+    for (const iovec& buffer : buffers) total += buffer.iov_len;
+    return total >= zero_copy_threshold_;
+  }
+
   // A member is destroyed before the base: the receive is cancelled before the descriptor closes.
   std::unique_ptr<detail::multishot_receiver, detail::release_owner> receiver_;
+  std::size_t zero_copy_threshold_ = 0;
 };
 
 }  // namespace percore::net

@@ -32,6 +32,11 @@ class tcp_stream : public stream_socket {
   // its ranges, e.g. idle above 32767 s, with invalid_argument).
   result<void> set_keepalive(bool enabled) noexcept;
   result<void> set_keepalive(const keepalive_options& options) noexcept;
+
+  // Zero-copy writes from `bytes` up (0, the default: never); see stream_socket. Meant for large
+  // writes to a network card: on loopback they cost more than they save (docs/net.md).
+  using stream_socket::set_zero_copy_threshold;
+  using stream_socket::zero_copy_threshold;
 };
 
 using tcp_listener = stream_listener<tcp_stream>;
