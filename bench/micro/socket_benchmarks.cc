@@ -4,6 +4,8 @@
 #include <benchmark/benchmark.h>
 
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -26,10 +28,51 @@ namespace net = percore::net;
 using percore::task;
 using namespace std::chrono_literals;
 
-// Runs `body(state)` as the main task of an engine of `kind`; the loop `for (auto _ : state)`
-// lives inside it, so that set-up is never timed.
+// The CPUs the process may run on, read once, before any thread is pinned.
+const std::vector<int>& allowed_cpus() {
+  static const std::vector<int> cpus = [] {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    std::vector<int> found;
+    if (::sched_getaffinity(0, sizeof set, &set) == 0) {
+      for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+        if (CPU_ISSET(cpu, &set)) found.push_back(cpu);
+      }
+    }
+    return found;
+  }();
+  return cpus;
+}
+
+// Pins the calling thread to the `index`-th allowed CPU while it lives (no-op when there is no
+// such CPU), then gives it back its mask. Without it, figures swing by 2x between runs: where
+// the scheduler puts the receiver decides which cache the loopback copies hit.
+class pinned_to {
+ public:
+  explicit pinned_to(std::size_t index) {
+    if (index >= allowed_cpus().size()) return;
+    pinned_ = ::pthread_getaffinity_np(::pthread_self(), sizeof saved_, &saved_) == 0;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(allowed_cpus()[index], &one);
+    if (pinned_) ::pthread_setaffinity_np(::pthread_self(), sizeof one, &one);
+  }
+  ~pinned_to() {
+    if (pinned_) ::pthread_setaffinity_np(::pthread_self(), sizeof saved_, &saved_);
+  }
+  pinned_to(const pinned_to&) = delete;
+  pinned_to& operator=(const pinned_to&) = delete;
+
+ private:
+  cpu_set_t saved_{};
+  bool pinned_ = false;
+};
+
+// Runs `body(state)` as the main task of an engine of `kind` on the first allowed CPU; the loop
+// `for (auto _ : state)` lives inside it, so that set-up is never timed.
 template <class Body>
 void on_engine(benchmark::State& state, percore::io::backend_kind kind, Body body) {
+  const pinned_to first_cpu(0);
   try {
     percore::engine shard(percore::engine_config{.backend = kind});
     shard.run([&]() -> task<void> { co_await body(state); });
@@ -53,7 +96,7 @@ std::chrono::nanoseconds cpu_time(int who) {
 
 // ---------------------------------------------------------------------------------------------
 // Large writes: write_all of one message per iteration over one TCP connection, the other end
-// draining it on a plain thread with 1 MiB recv calls. Throughput is bytes per second of real
+// draining it on a plain thread (on another CPU) with 1 MiB recv calls. Throughput is bytes per second of real
 // time; CPU per byte counts every thread of the process (the kernel's loopback receive path
 // runs in the sender's thread), and the sender's thread alone.
 
@@ -63,8 +106,9 @@ struct large_write_case {
   std::size_t size;
 };
 
-// Connects to `port` and reads until the end of the stream.
+// Connects to `port` and reads until the end of the stream, on the second allowed CPU.
 void drain(std::uint16_t port) {
+  const pinned_to second_cpu(1);
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   const net::socket_address target = net::socket_address::ipv4_loopback(port);
   if (::connect(fd, target.native(), target.native_size()) != 0) std::perror("connect");
