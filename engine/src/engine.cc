@@ -102,7 +102,8 @@ void engine::react() {
     backend_->poll(wait);
     if (may_sleep && inbox_ != nullptr) inbox_->woke_up();
   }
-  if (!timers_.empty()) timers_.fire_due(timer_set::clock::now());
+  // Always, so that recent_now() is never older than this turn.
+  timers_.fire_due(timer_set::clock::now());
 }
 
 void engine::stop_and_drain() {

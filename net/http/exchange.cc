@@ -68,9 +68,10 @@ std::span<const header> exchange::with_connection_header(std::span<const header>
     throw std::invalid_argument("percore: a response has more than " +
                                 std::to_string(max_response_headers) + " header fields");
   }
-  std::copy(headers.begin(), headers.end(), headers_.begin());
-  headers_[headers.size()] = header{"Connection", "close"};
-  return {headers_.data(), headers.size() + 1};
+  auto& fields = headers_.emplace();
+  std::copy(headers.begin(), headers.end(), fields.begin());
+  fields[headers.size()] = header{"Connection", "close"};
+  return {fields.data(), headers.size() + 1};
 }
 
 void exchange::mark_responded() {
@@ -78,41 +79,42 @@ void exchange::mark_responded() {
   responded_ = true;
 }
 
-task<result<void>> exchange::respond(status code, std::span<const header> headers,
-                                     std::string_view body) {
+maybe_ready<result<void>> exchange::respond(status code, std::span<const header> headers,
+                                            std::string_view body) {
   mark_responded();
   const std::span<const header> fields = with_connection_header(headers);
-  if (head_only_) co_return co_await writer_.write_head(code, fields, body.size());
-  co_return co_await writer_.write(code, fields, body);
+  if (head_only_) return writer_.write_head(code, fields, body.size());
+  return writer_.write(code, fields, body);
 }
 
-task<result<void>> exchange::respond_head(status code, std::span<const header> headers,
-                                          std::uint64_t content_length) {
+maybe_ready<result<void>> exchange::respond_head(status code, std::span<const header> headers,
+                                                 std::uint64_t content_length) {
   mark_responded();
   const std::span<const header> fields = with_connection_header(headers);
-  co_return co_await writer_.write_head(code, fields, content_length);
+  return writer_.write_head(code, fields, content_length);
 }
 
-task<result<void>> exchange::write_body(std::span<const std::byte> data) {
-  if (head_only_) co_return result<void>{};
-  co_return co_await out_.write(data);
+maybe_ready<result<void>> exchange::write_body(std::span<const std::byte> data) {
+  if (head_only_) return result<void>{};
+  return out_.write(data);
 }
 
-task<result<void>> exchange::respond_chunked(status code, std::span<const header> headers) {
+maybe_ready<result<void>> exchange::respond_chunked(status code,
+                                                    std::span<const header> headers) {
   mark_responded();
   const std::span<const header> fields = with_connection_header(headers);
   // For HEAD the head is the same; the chunks, terminator included, are left out.
-  co_return co_await writer_.write_chunked_head(code, fields);
+  return writer_.write_chunked_head(code, fields);
 }
 
-task<result<void>> exchange::write_chunk(std::span<const std::byte> data) {
-  if (head_only_) co_return result<void>{};
-  co_return co_await writer_.write_chunk(data);
+maybe_ready<result<void>> exchange::write_chunk(std::span<const std::byte> data) {
+  if (head_only_) return result<void>{};
+  return writer_.write_chunk(data);
 }
 
-task<result<void>> exchange::finish_chunks(std::span<const header> trailers) {
-  if (head_only_) co_return result<void>{};
-  co_return co_await writer_.finish_chunks(trailers);
+maybe_ready<result<void>> exchange::finish_chunks(std::span<const header> trailers) {
+  if (head_only_) return result<void>{};
+  return writer_.finish_chunks(trailers);
 }
 
 }  // namespace percore::net::http

@@ -37,7 +37,7 @@ void server::connection::extend_to(timer_set::clock::time_point deadline) noexce
 
 void server::connection::on_deadline(percore::detail::timer_entry& entry) noexcept {
   auto& self = static_cast<connection&>(entry);
-  if (timer_set::clock::now() < self.current_deadline) {
+  if (percore::detail::current_timers().recent_now() < self.current_deadline) {
     self.deadline = self.current_deadline;
     percore::detail::current_timers().arm(self);
     return;
@@ -136,7 +136,7 @@ task<void> server::run_connection(tcp_stream& stream, connection& self) {
     if (*head == 0) {
       if (out.buffered() > 0 && !co_await out.flush()) co_return;
       if (stopping_ && in.peek().empty()) co_return;
-      const auto now = timer_set::clock::now();
+      const auto now = percore::detail::current_timers().recent_now();
       if (in.peek().empty()) {
         self.idle = true;
         request_started = false;
@@ -150,7 +150,7 @@ task<void> server::run_connection(tcp_stream& stream, connection& self) {
       if (!got || *got == 0) co_return;  // an error, a timeout, stop(), or the peer closed
       if (!request_started) {
         request_started = true;
-        self.extend_to(timer_set::clock::now() + options_.request_timeout);
+        self.extend_to(percore::detail::current_timers().recent_now() + options_.request_timeout);
       }
       continue;
     }

@@ -50,8 +50,14 @@ class timer_set {
     return entries_.begin()->deadline;
   }
 
+  // The time the engine last read, at most one loop turn old: for deadlines of seconds, which
+  // per-request code pushes back at every request, a clock read each time would cost more than
+  // the deadline's precision is worth.
+  clock::time_point recent_now() const noexcept { return recent_now_; }
+
   // Fires, in deadline order (equal deadlines in arming order), every entry due at `now`.
   std::size_t fire_due(clock::time_point now) noexcept {
+    recent_now_ = now;
     std::size_t fired = 0;
     while (!entries_.empty() && entries_.begin()->deadline <= now) {
       detail::timer_entry& entry = *entries_.begin();
@@ -75,6 +81,7 @@ class timer_set {
 
  private:
   boost::intrusive::multiset<detail::timer_entry> entries_;
+  clock::time_point recent_now_ = clock::now();
 };
 
 }  // namespace percore

@@ -4,10 +4,14 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <coroutine>
 #include <cstring>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 #include <percore/engine/frame_pool.hh>
 #include <percore/engine/task.hh>
@@ -45,22 +49,9 @@ class input_stream {
 
   // Reads once from the source, after the bytes already buffered: the count read, 0 at the end
   // of the stream, or stream_errc::buffer_full when every byte of the buffer is unconsumed.
-  task<result<std::size_t>> fill() {
-    if (begin_ > 0) {
-      // Moving the unconsumed tail to the front makes the whole free space one read.
-      std::memmove(buffer_, buffer_ + begin_, end_ - begin_);
-      end_ -= begin_;
-      begin_ = 0;
-    }
-    if (end_ == capacity_) co_return make_error_code(stream_errc::buffer_full);
-    const std::span<std::byte> space(buffer_ + end_, capacity_ - end_);
-    result<std::size_t> got = co_await source_.read(space);
-    if (got) end_ += *got;
-    co_return got;
-  }
+  class fill_operation;
+  fill_operation fill() noexcept { return fill_operation(*this); }
 
-  // Up to destination.size() bytes: buffered ones if there are any, else one read (straight into
-  // `destination` when it is at least as large as the buffer). 0 at the end of the stream.
   task<result<std::size_t>> read_some(std::span<std::byte> destination) {
     if (begin_ == end_ && !destination.empty()) {
       if (destination.size() >= capacity_) co_return co_await source_.read(destination);
@@ -140,11 +131,64 @@ class input_stream {
     return count;
   }
 
+  using read_awaitable = decltype(std::declval<Source&>().read(std::declval<std::span<std::byte>>()));
+  using read_awaiter = typename detail::awaiter_of<read_awaitable>::type;
+
+  // Starts the source's read into the free space, as the awaiter co_await would use.
+  struct read_starter {
+    Source& source;
+    std::span<std::byte> space;
+    // A conversion, so that optional::emplace builds the awaiter in place: io operations
+    // neither copy nor move.
+    operator read_awaiter() const {
+      if constexpr (std::is_same_v<read_awaiter, read_awaitable>) {
+        return source.read(space);
+      } else {
+        return source.read(space).operator co_await();
+      }
+    }
+  };
+
+  // Moves the unconsumed bytes to the start: the whole free space is then at the end.
+  void compact() noexcept {
+    if (begin_ == 0) return;
+    std::memmove(buffer_, buffer_ + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+  }
+
   Source& source_;
   std::size_t capacity_;
   std::byte* buffer_;
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
+};
+
+// fill() as an awaiter rather than a coroutine: servers fill at every request, and a coroutine
+// frame per call costs more than the read's own bookkeeping.
+template <byte_source Source>
+class [[nodiscard]] input_stream<Source>::fill_operation {
+ public:
+  explicit fill_operation(input_stream& stream) noexcept : stream_(stream) {
+    stream.compact();
+    if (stream.end_ == stream.capacity_) return;
+    read_.emplace(read_starter{stream.source_, std::span(stream.buffer_ + stream.end_,
+                                                          stream.capacity_ - stream.end_)});
+  }
+  fill_operation(const fill_operation&) = delete;
+
+  bool await_ready() { return !read_ || read_->await_ready(); }
+  auto await_suspend(std::coroutine_handle<> self) { return read_->await_suspend(self); }
+  result<std::size_t> await_resume() {
+    if (!read_) return make_error_code(stream_errc::buffer_full);
+    result<std::size_t> got = read_->await_resume();
+    if (got) stream_.end_ += *got;
+    return got;
+  }
+
+ private:
+  input_stream& stream_;
+  std::optional<read_awaiter> read_;
 };
 
 }  // namespace percore::net

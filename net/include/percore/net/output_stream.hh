@@ -10,8 +10,10 @@
 #include <span>
 #include <stdexcept>
 #include <string_view>
+#include <utility>
 
 #include <percore/engine/frame_pool.hh>
+#include <percore/engine/maybe_ready.hh>
 #include <percore/engine/task.hh>
 #include <percore/io/result.hh>
 #include <percore/net/byte_stream.hh>
@@ -51,21 +53,22 @@ class output_stream {
   // Buffers `data`; when it does not fit, the buffered bytes and `data` (not copied) go to the
   // sink together in one writev, repeated only for what the sink did not take. On an error the
   // buffered bytes are dropped: the sink is broken.
-  task<result<void>> write(std::span<const std::byte> data) {
-    if (try_append(data)) co_return result<void>{};
-    std::array<iovec, 2> parts{iovec{buffer_, size_},
-                               iovec{const_cast<std::byte*>(data.data()), data.size()}};
-    size_ = 0;
-    co_return co_await write_all(parts);
+  // Both return without a coroutine frame when nothing has to reach the sink.
+  maybe_ready<result<void>> write(std::span<const std::byte> data) {
+    if (try_append(data)) return result<void>{};
+    const std::size_t buffered = std::exchange(size_, 0);
+    return write_parts(iovec{buffer_, buffered},
+                       iovec{const_cast<std::byte*>(data.data()), data.size()});
   }
-  task<result<void>> write(std::string_view text) { return write(std::as_bytes(std::span(text))); }
+  maybe_ready<result<void>> write(std::string_view text) {
+    return write(std::as_bytes(std::span(text)));
+  }
 
   // Sends every buffered byte to the sink.
-  task<result<void>> flush() {
-    if (size_ == 0) co_return result<void>{};
-    std::array<iovec, 2> parts{iovec{buffer_, size_}, iovec{nullptr, 0}};
-    size_ = 0;
-    co_return co_await write_all(parts);
+  maybe_ready<result<void>> flush() {
+    if (size_ == 0) return result<void>{};
+    const std::size_t buffered = std::exchange(size_, 0);
+    return write_parts(iovec{buffer_, buffered}, iovec{nullptr, 0});
   }
 
  private:
@@ -75,30 +78,31 @@ class output_stream {
   }
 
   // Writes both parts completely, however little the sink takes at a time.
-  task<result<void>> write_all(std::array<iovec, 2>& parts) {
-    std::size_t first = parts[0].iov_len == 0 ? 1 : 0;
-    while (first < parts.size() && parts[first].iov_len > 0) {
-      const std::size_t count = first == 0 && parts[1].iov_len > 0 ? 2 : 1;
-      const std::span<const iovec> rest(parts.data() + first, count);
-      result<std::size_t> written = co_await write_once(rest);
-      if (!written) co_return written.error();
-      if (*written == 0) co_return make_error_code(stream_errc::sink_stalled);
-      first = advance(parts, first, *written);
+  // Writes both parts (either may be empty), again for what the sink did not take: one writev
+  // while both remain, one write for a single part.
+  task<result<void>> write_parts(iovec first, iovec second) {
+    std::array<iovec, 2> parts{first, second};
+    std::size_t next = parts[0].iov_len == 0 ? 1 : 0;
+    while (next < parts.size() && parts[next].iov_len > 0) {
+      std::size_t count = 0;
+      if (next == 0 && parts[1].iov_len > 0) {
+        const std::span<const iovec> both(parts);
+        const result<std::size_t> written = co_await sink_.writev(both);
+        if (!written) co_return written.error();
+        count = written.value();
+      } else {
+        const std::span<const std::byte> single(static_cast<const std::byte*>(parts[next].iov_base),
+                                                parts[next].iov_len);
+        const result<std::size_t> written = co_await sink_.write(single);
+        if (!written) co_return written.error();
+        count = written.value();
+      }
+      if (count == 0) co_return make_error_code(stream_errc::sink_stalled);
+      next = advance(parts, next, count);
     }
     co_return result<void>{};
   }
 
-  // One call to the sink: write for a single part, writev for two.
-  task<result<std::size_t>> write_once(std::span<const iovec> parts) {
-    if (parts.size() == 1) {
-      const std::span<const std::byte> single(static_cast<const std::byte*>(parts[0].iov_base),
-                                              parts[0].iov_len);
-      co_return co_await sink_.write(single);
-    }
-    co_return co_await sink_.writev(parts);
-  }
-
-  // Skips `count` written bytes; the index of the first part with bytes left.
   static std::size_t advance(std::array<iovec, 2>& parts, std::size_t first, std::size_t count) {
     while (first < parts.size() && count >= parts[first].iov_len) {
       count -= parts[first].iov_len;

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <cstddef>
 #include <span>
 #include <string_view>
 
+#include <percore/engine/maybe_ready.hh>
 #include <percore/engine/task.hh>
 #include <percore/io/result.hh>
 #include <percore/net/http/body_decoder.hh>
@@ -45,16 +47,16 @@ class exchange {
   task<result<void>> read_body(std::string& into, std::size_t max_size);
 
   // A whole response. `body` is left out for HEAD, 1xx, 204 and 304.
-  task<result<void>> respond(status code, std::span<const header> headers = {},
+  maybe_ready<result<void>> respond(status code, std::span<const header> headers = {},
                              std::string_view body = {});
   // A head announcing `content_length` bytes, then write_body until they are all written.
-  task<result<void>> respond_head(status code, std::span<const header> headers,
+  maybe_ready<result<void>> respond_head(status code, std::span<const header> headers,
                                   std::uint64_t content_length);
-  task<result<void>> write_body(std::span<const std::byte> data);
+  maybe_ready<result<void>> write_body(std::span<const std::byte> data);
   // A chunked response: write_chunk for each piece, then finish_chunks.
-  task<result<void>> respond_chunked(status code, std::span<const header> headers = {});
-  task<result<void>> write_chunk(std::span<const std::byte> data);
-  task<result<void>> finish_chunks(std::span<const header> trailers = {});
+  maybe_ready<result<void>> respond_chunked(status code, std::span<const header> headers = {});
+  maybe_ready<result<void>> write_chunk(std::span<const std::byte> data);
+  maybe_ready<result<void>> finish_chunks(std::span<const header> trailers = {});
 
   bool responded() const noexcept { return responded_; }
   bool body_read() const noexcept { return body_.done(); }
@@ -81,7 +83,8 @@ class exchange {
   bool continue_sent_ = false;
   bool body_started_ = false;
   std::size_t pending_consume_ = 0;
-  std::array<header, max_response_headers + 1> headers_{};
+  // Built only for a response that closes the connection: most never need it.
+  std::optional<std::array<header, max_response_headers + 1>> headers_;
 };
 
 }  // namespace percore::net::http

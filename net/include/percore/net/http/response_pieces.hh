@@ -56,7 +56,7 @@ class response_pieces {
   std::uint16_t used_ = 0;
   // "HTTP/1.1 " 3DIGIT " " reason CRLF, the Date line, "Server: percore" CRLF, and a framing
   // line of at most 40 bytes fit in 160.
-  std::array<char, 160> own_{};
+  std::array<char, 160> own_;  // the first used_ bytes hold text; the rest is never read
 };
 
 }  // namespace percore::net::http

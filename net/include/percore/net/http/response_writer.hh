@@ -6,6 +6,7 @@
 #include <span>
 #include <string_view>
 
+#include <percore/engine/maybe_ready.hh>
 #include <percore/engine/task.hh>
 #include <percore/io/result.hh>
 #include <percore/net/http/date_cache.hh>
@@ -27,40 +28,47 @@ class response_writer {
       : out_(out), dates_(dates) {}
 
   // A whole response with a Content-Length body (none for 1xx, 204 and 304).
-  task<result<void>> write(status code, std::span<const header> headers,
+  maybe_ready<result<void>> write(status code, std::span<const header> headers,
                            std::span<const std::byte> body) {
     return send(response_pieces::whole(code, headers, body, dates_.header_line()));
   }
-  task<result<void>> write(status code, std::span<const header> headers, std::string_view body) {
+  maybe_ready<result<void>> write(status code, std::span<const header> headers, std::string_view body) {
     return write(code, headers, std::as_bytes(std::span(body)));
   }
 
   // A head announcing `content_length` bytes, which the caller then writes to the stream (or
   // leaves out, answering HEAD).
-  task<result<void>> write_head(status code, std::span<const header> headers,
+  maybe_ready<result<void>> write_head(status code, std::span<const header> headers,
                                 std::uint64_t content_length) {
     return send(response_pieces::head(code, headers, content_length, dates_.header_line()));
   }
 
   // A head announcing a chunked body: write_chunk for each piece, then finish_chunks.
-  task<result<void>> write_chunked_head(status code, std::span<const header> headers) {
+  maybe_ready<result<void>> write_chunked_head(status code, std::span<const header> headers) {
     return send(response_pieces::chunked_head(code, headers, dates_.header_line()));
   }
   // Empty data writes nothing (an empty chunk would end the body).
-  task<result<void>> write_chunk(std::span<const std::byte> data) {
+  maybe_ready<result<void>> write_chunk(std::span<const std::byte> data) {
     return send(response_pieces::chunk(data));
   }
-  task<result<void>> finish_chunks(std::span<const header> trailers = {}) {
+  maybe_ready<result<void>> finish_chunks(std::span<const header> trailers = {}) {
     return send(response_pieces::last_chunk(trailers));
   }
 
   // "HTTP/1.1 100 Continue": the answer to Expect: 100-continue before reading the body.
-  task<result<void>> write_continue() { return send(response_pieces::continue_line()); }
+  maybe_ready<result<void>> write_continue() { return send(response_pieces::continue_line()); }
 
  private:
-  // Copies each piece while it fits; a piece that does not goes out with the buffered bytes.
-  task<result<void>> send(response_pieces pieces) {
+  // Copies each piece while it fits, without a coroutine frame in the usual case where all
+  // fit; a piece that does not goes out with the buffered bytes.
+  maybe_ready<result<void>> send(const response_pieces& pieces) {
     for (std::size_t index = 0; index < pieces.size(); ++index) {
+      if (!out_.try_append(pieces[index])) return send_from(pieces, index);
+    }
+    return result<void>{};
+  }
+  task<result<void>> send_from(response_pieces pieces, std::size_t index) {
+    for (; index < pieces.size(); ++index) {
       const std::string_view piece = pieces[index];
       if (out_.try_append(piece)) continue;
       result<void> written = co_await out_.write(piece);
