@@ -74,17 +74,11 @@ task<result<void>> stream_socket::read_exact(std::span<std::byte> buffer) {
   co_return result<void>{};
 }
 
-task<result<void>> stream_socket::write_all(std::span<const std::byte> buffer) {
+send_all_operation stream_socket::write_all(std::span<const std::byte> buffer) noexcept {
   if (sends_zero_copy(buffer.size())) {
-    task<result<void>> lent = write_all_zero_copy(native_handle(), buffer);
-    co_return co_await std::move(lent);
+    return send_all_operation(write_all_zero_copy(native_handle(), buffer));
   }
-  while (!buffer.empty()) {
-    const result<std::size_t> sent = co_await write(buffer);
-    if (!sent) co_return sent.error();
-    buffer = buffer.subspan(sent.value());
-  }
-  co_return result<void>{};
+  return send_all_operation(native_handle(), buffer);
 }
 
 task<result<void>> stream_socket::writev_all(std::span<const iovec> buffers) {
@@ -104,9 +98,9 @@ task<result<void>> stream_socket::writev_all(std::span<const iovec> buffers) {
       // The write stopped inside this buffer: finish it alone rather than copy and adjust the
       // caller's iovec array, then carry on with the whole buffers after it.
       const iovec& partial = buffers.front();
-      task<result<void>> rest = write_all(std::span(
-          static_cast<const std::byte*>(partial.iov_base) + written, partial.iov_len - written));
-      const result<void> finished = co_await std::move(rest);
+      const std::span<const std::byte> rest(static_cast<const std::byte*>(partial.iov_base) + written,
+                                            partial.iov_len - written);
+      const result<void> finished = co_await write_all(rest);
       if (!finished) co_return finished;
       buffers = buffers.subspan(1);
     }

@@ -383,6 +383,54 @@ TEST_P(net_sockets, a_peer_reset_during_a_large_write_is_an_error_value_not_sigp
       << error.message();
 }
 
+TEST_P(net_sockets, a_large_write_all_to_a_slow_reader_arrives_whole_and_in_order) {
+  const bool same = run([]() -> task<bool> {
+    tcp_listener listener = tcp_listener::bind(socket_address::ipv4_loopback(0)).value();
+    std::vector<std::byte> large(16 << 20);
+    for (std::size_t index = 0; index < large.size(); ++index) {
+      large[index] = static_cast<std::byte>((index * 7 + index / 4096) & 0xff);
+    }
+    auto slow_reader = spawn([](tcp_listener& listening, std::size_t size) -> task<std::vector<std::byte>> {
+      tcp_stream connection = (co_await listening.accept()).value();
+      std::vector<std::byte> received(size);
+      std::size_t done = 0;
+      while (done < size) {
+        // Small reads with a yield between them: the writer's sends come back short.
+        const std::span<std::byte> piece(received.data() + done, std::min<std::size_t>(4096, size - done));
+        const result<std::size_t> got = co_await connection.read(piece);
+        if (!got || *got == 0) break;
+        done += *got;
+        co_await yield();
+      }
+      received.resize(done);
+      co_return received;
+    }, std::ref(listener), large.size());
+    task<result<tcp_stream>> connecting = net::connect(listener.local_address().value(), 5s);
+    tcp_stream writer = (co_await std::move(connecting)).value();
+    EXPECT_TRUE(co_await writer.write_all(large));
+    const std::vector<std::byte> received = co_await slow_reader;
+    co_return received == large;
+  });
+  EXPECT_TRUE(same);
+}
+
+TEST_P(net_sockets, a_write_all_to_a_peer_that_never_reads_ends_at_its_deadline) {
+  const std::error_code error = run([]() -> task<std::error_code> {
+    tcp_listener listener = tcp_listener::bind(socket_address::ipv4_loopback(0)).value();
+    task<result<tcp_stream>> connecting = net::connect(listener.local_address().value(), 5s);
+    tcp_stream writer = (co_await std::move(connecting)).value();
+    tcp_stream silent = (co_await listener.accept()).value();
+    const std::vector<std::byte> large(64 << 20, std::byte{'x'});
+    auto write_everything = [](tcp_stream& stream, std::span<const std::byte> bytes) -> task<result<void>> {
+      co_return co_await stream.write_all(bytes);
+    };
+    task<result<void>> writing = write_everything(writer, large);
+    const result<void> written = co_await with_timeout(50ms, std::move(writing));
+    co_return written.has_value() ? std::error_code{} : written.error();
+  });
+  EXPECT_EQ(error, std::errc::timed_out) << error.message();
+}
+
 // Raises the soft descriptor limit to `wanted`; false if the hard limit is lower.
 bool raise_descriptor_limit(rlim_t wanted) {
   rlimit limit{};

@@ -31,7 +31,9 @@ class [[nodiscard]] result {
   const T& value() const& { throw_if_error(); return std::get<0>(storage_); }
   T&& value() && { throw_if_error(); return std::get<0>(std::move(storage_)); }
   T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
 
   // The error, or a default (no error) code when the result holds a value.
   std::error_code error() const noexcept {

@@ -17,6 +17,7 @@
 #include <percore/net/multishot_receiver.hh>
 #include <percore/net/receive_buffers.hh>
 #include <percore/net/release_owner.hh>
+#include <percore/net/send_all_operation.hh>
 #include <percore/net/socket_address.hh>
 #include <percore/net/socket_handle.hh>
 #include <percore/net/stream_error.hh>
@@ -126,7 +127,8 @@ class stream_socket : public socket_handle {
   // and the buffers must outlive the returned task (await it at once).
   // End of stream before `buffer` is full: stream_errc::end_of_stream (the bytes read are kept).
   task<result<void>> read_exact(std::span<std::byte> buffer);
-  task<result<void>> write_all(std::span<const std::byte> buffer);
+  // One awaiter, no coroutine frame: the next send starts from the previous one's completion.
+  send_all_operation write_all(std::span<const std::byte> buffer) noexcept;
   task<result<void>> writev_all(std::span<const iovec> buffers);
 
   // Half-close: after shutdown(write) the peer reads end of stream, and this side can still
