@@ -118,6 +118,14 @@ void server::forget(connection& self) noexcept {
 task<void> server::run_connection(tcp_stream& stream, connection& self) {
   input_stream<tcp_stream> in(stream, options_.input_buffer);
   output_stream<tcp_stream> out(stream, options_.output_buffer);
+  co_await serve_requests(in, out, self);
+  // Answers go out behind the reads: the last may still be on its way, and the socket closes
+  // after it.
+  (void)co_await out.settled();
+}
+
+task<void> server::serve_requests(input_stream<tcp_stream>& in, output_stream<tcp_stream>& out,
+                                  connection& self) {
   response_writer<tcp_stream> writer(out);
   request_parser parser(options_.limits);
   body_decoder body(options_.limits);
@@ -134,7 +142,8 @@ task<void> server::run_connection(tcp_stream& stream, connection& self) {
       co_return;
     }
     if (*head == 0) {
-      if (out.buffered() > 0 && !co_await out.flush()) co_return;
+      // Every request received is answered: send the answers while waiting for more.
+      out.write_behind();
       if (stopping_ && in.peek().empty()) co_return;
       const auto now = percore::detail::current_timers().recent_now();
       if (in.peek().empty()) {

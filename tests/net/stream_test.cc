@@ -1,15 +1,21 @@
 // Buffered input_stream and output_stream over a real socketpair, on every backend: lines and
 // delimiters split across reads, limits, exact reads, end of stream, write-behind, partial writes.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include <percore/net/input_stream.hh>
 #include <percore/net/output_stream.hh>
+#include <percore/net/unix_stream.hh>
+#include <percore/engine/frame_pool.hh>
+#include <percore/engine/timer.hh>
 
 #include "engine_fixture.hh"
 
@@ -359,6 +365,80 @@ TEST_P(output_streams, writing_to_a_closed_peer_is_an_error_value) {
     EXPECT_EQ(written.error(), std::errc::broken_pipe);
     ::close(ends[0]);
   });
+}
+
+// Fills the socket's send buffer (the peer not reading) until the kernel refuses more.
+void fill_send_buffer(int fd) {
+  const int flags = ::fcntl(fd, F_GETFL);
+  ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  const std::string chunk(4096, 'f');
+  while (::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL) > 0) {
+  }
+  ::fcntl(fd, F_SETFL, flags);
+}
+
+std::uint64_t small_blocks_outstanding() {
+  const frame_pool::statistics now = frame_pool::local().stats();
+  return now.allocations - now.deallocations;
+}
+
+TEST_P(output_streams, write_behind_sends_while_the_writer_goes_on_and_keeps_the_order) {
+  const std::string received = run([]() -> task<std::string> {
+    auto ends = make_socket_pair();
+    auto receiver = spawn(receive_all(ends[1]));
+    unix_stream socket(ends[0]);
+    {
+      output_stream out(socket, 64);
+      EXPECT_TRUE(out.try_append(std::string_view("first answer; ")));
+      out.write_behind();
+      EXPECT_EQ(out.buffered(), 0u);
+      // Written while the first may still be in flight: it waits for it, then follows it.
+      EXPECT_TRUE(co_await out.write(std::string_view("second answer; ")));
+      out.write_behind();
+      EXPECT_TRUE(co_await out.write(std::string(100, 'z')));  // larger than the buffer
+      EXPECT_TRUE(co_await out.flush());
+      EXPECT_TRUE(co_await out.settled());
+    }
+    (void)socket.shutdown(shutdown_how::write);
+    co_return co_await receiver;
+  });
+  EXPECT_EQ(received, "first answer; second answer; " + std::string(100, 'z'));
+}
+
+TEST_P(output_streams, a_write_behind_error_comes_from_settled_once) {
+  ::signal(SIGPIPE, SIG_IGN);
+  run([]() -> task<void> {
+    auto ends = make_socket_pair();
+    ::close(ends[1]);
+    unix_stream socket(ends[0]);
+    output_stream out(socket, 64);
+    EXPECT_TRUE(out.try_append(std::string_view("to nobody")));
+    out.write_behind();
+    const result<void> sent = co_await out.settled();
+    EXPECT_EQ(sent.error(), std::errc::broken_pipe);
+    EXPECT_TRUE(co_await out.settled());  // reported once
+  });
+}
+
+TEST_P(output_streams, a_stream_destroyed_with_its_send_waiting_frees_the_buffer_on_completion) {
+  const std::int64_t leaked = run([]() -> task<std::int64_t> {
+    auto ends = make_socket_pair();
+    fill_send_buffer(ends[0]);
+    unix_stream socket(ends[0]);
+    const std::uint64_t before = small_blocks_outstanding();
+    {
+      output_stream out(socket, 256);
+      EXPECT_TRUE(out.try_append(std::string(200, 'w')));
+      out.write_behind();  // the kernel cannot take it: the peer reads nothing
+    }
+    // The send was cancelled; its completion, in a later turn, frees the block.
+    for (int turn = 0; turn < 100 && small_blocks_outstanding() != before; ++turn) {
+      co_await sleep_for(1ms);
+    }
+    ::close(ends[1]);
+    co_return static_cast<std::int64_t>(small_blocks_outstanding() - before);
+  });
+  EXPECT_EQ(leaked, 0);
 }
 
 PERCORE_ON_EVERY_BACKEND(input_streams);

@@ -1,5 +1,6 @@
 // output_stream: buffered, write-behind writing to a byte sink (a socket, a pipe): small writes
-// are gathered in the buffer and go out together, in one writev, when it fills or on flush().
+// are gathered in the buffer and go out together when it fills, on flush(), or, on a socket,
+// in the background with write_behind().
 #pragma once
 
 #include <sys/uio.h>
@@ -12,10 +13,10 @@
 #include <string_view>
 #include <utility>
 
-#include <percore/engine/frame_pool.hh>
 #include <percore/engine/maybe_ready.hh>
 #include <percore/engine/task.hh>
 #include <percore/io/result.hh>
+#include <percore/net/background_send.hh>
 #include <percore/net/byte_stream.hh>
 #include <percore/net/stream_error.hh>
 
@@ -30,11 +31,12 @@ class output_stream {
   // never allocate.
   explicit output_stream(Sink& sink, std::size_t buffer_size = default_buffer_size)
       : sink_(sink), capacity_(checked(buffer_size)),
-        buffer_(static_cast<std::byte*>(frame_pool::local().allocate(capacity_))) {}
+        sender_(detail::background_send::create(capacity_)), buffer_(sender_->data()) {}
   output_stream(const output_stream&) = delete;
   output_stream& operator=(const output_stream&) = delete;
-  // Does not flush (that needs a co_await): bytes still buffered are dropped.
-  ~output_stream() { frame_pool::local().deallocate(buffer_, capacity_); }
+  // Does not flush (that needs a co_await): bytes still buffered are dropped, and a send started
+  // by write_behind() is cancelled (await settled() first to have it finish).
+  ~output_stream() { sender_->release(); }
 
   std::size_t capacity() const noexcept { return capacity_; }
   // Bytes written to the stream and not yet to the sink.
@@ -43,7 +45,7 @@ class output_stream {
   // Copies all of `data` into the buffer if it fits, without waiting; false (and nothing
   // copied) if it does not. Formatters use it to skip a co_await for each small piece.
   bool try_append(std::span<const std::byte> data) noexcept {
-    if (data.size() > capacity_ - size_) return false;
+    if (data.size() > capacity_ - size_ || sender_->sending()) return false;
     if (!data.empty()) std::memcpy(buffer_ + size_, data.data(), data.size());
     size_ += data.size();
     return true;
@@ -56,6 +58,7 @@ class output_stream {
   // Both return without a coroutine frame when nothing has to reach the sink.
   maybe_ready<result<void>> write(std::span<const std::byte> data) {
     if (try_append(data)) return result<void>{};
+    if (sender_->sending()) return write_after_send(data);
     const std::size_t buffered = std::exchange(size_, 0);
     return write_parts(iovec{buffer_, buffered},
                        iovec{const_cast<std::byte*>(data.data()), data.size()});
@@ -65,11 +68,26 @@ class output_stream {
   }
 
   // Sends every buffered byte to the sink.
+  // A failed write_behind() reports its error here.
   maybe_ready<result<void>> flush() {
-    if (size_ == 0) return result<void>{};
+    if (sender_->sending()) return write_after_send({});
+    if (size_ == 0) return sender_->take_outcome();
     const std::size_t buffered = std::exchange(size_, 0);
     return write_parts(iovec{buffer_, buffered}, iovec{nullptr, 0});
   }
+
+  // On a socket: starts sending the buffered bytes and returns at once; the next write waits
+  // for that send only if the buffer is still lent to the kernel by then. A server answering
+  // before it reads the next request saves a wake-up per request. Its error comes from the next
+  // flush() or settled().
+  void write_behind()
+    requires requires(Sink& socket) { socket.native_handle(); }
+  {
+    if (size_ == 0 || sender_->sending()) return;
+    sender_->start(sink_.native_handle(), std::exchange(size_, 0));
+  }
+  // Until a write_behind() send has ended: its outcome. Await it before closing the socket.
+  detail::background_send::settle_operation settled() noexcept { return sender_->settled(); }
 
  private:
   static std::size_t checked(std::size_t buffer_size) {
@@ -77,9 +95,15 @@ class output_stream {
     return buffer_size;
   }
 
-  // Writes both parts completely, however little the sink takes at a time.
   // Writes both parts (either may be empty), again for what the sink did not take: one writev
   // while both remain, one write for a single part.
+  task<result<void>> write_after_send(std::span<const std::byte> data) {
+    const result<void> sent = co_await sender_->settled();
+    if (!sent) co_return sent;
+    if (data.empty()) co_return co_await flush();
+    co_return co_await write(data);
+  }
+
   task<result<void>> write_parts(iovec first, iovec second) {
     std::array<iovec, 2> parts{first, second};
     std::size_t next = parts[0].iov_len == 0 ? 1 : 0;
@@ -118,6 +142,7 @@ class output_stream {
 
   Sink& sink_;
   std::size_t capacity_;
+  detail::background_send* sender_;
   std::byte* buffer_;
   std::size_t size_ = 0;
 };

@@ -102,6 +102,8 @@ class server {
       boost::intrusive::list<connection, boost::intrusive::constant_time_size<false>>;
 
   task<void> run_connection(tcp_stream& stream, connection& self);
+  task<void> serve_requests(input_stream<tcp_stream>& in, output_stream<tcp_stream>& out,
+                            connection& self);
   void forget(connection& self) noexcept;
 
   server_options options_;
