@@ -3,11 +3,28 @@
 
 #include <charconv>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 
 #include <percore/shards/launch.hh>
 
 namespace percore::daemons {
+namespace {
+
+unsigned parse_number(std::string_view flag, std::string_view text, unsigned lowest,
+                      unsigned highest) {
+  unsigned number = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+  if (error != std::errc{} || end != text.data() + text.size() || number < lowest ||
+      number > highest) {
+    throw std::invalid_argument(std::string(flag) + " '" + std::string(text) +
+                                "' is invalid (accepted: " + std::to_string(lowest) + " to " +
+                                std::to_string(highest) + ")");
+  }
+  return number;
+}
+
+}  // namespace
 
 daemon_options parse_daemon_options(int argc, char** argv, std::uint16_t default_port) {
   split_arguments split = split_launch_flags(argc, argv);
@@ -32,15 +49,14 @@ daemon_options parse_daemon_options(int argc, char** argv, std::uint16_t default
       return own[++index];
     };
     if (flag == "--port") {
-      const std::string_view text = take_value();
-      unsigned number = 0;
-      const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
-      if (error != std::errc{} || end != text.data() + text.size() || number == 0 ||
-          number > 65535) {
-        throw std::invalid_argument("--port '" + std::string(text) +
-                                    "' is invalid (accepted: 1 to 65535)");
+      options.port = static_cast<std::uint16_t>(parse_number(flag, take_value(), 1, 65535));
+    } else if (flag == "--receive-buffers") {
+      const unsigned count = parse_number(flag, take_value(), 0, 32768);
+      if (count != 0 && (count & (count - 1)) != 0) {
+        throw std::invalid_argument("--receive-buffers '" + std::to_string(count) +
+                                    "' is invalid (accepted: 0, or a power of two up to 32768)");
       }
-      options.port = static_cast<std::uint16_t>(number);
+      options.receive_buffers = static_cast<std::uint16_t>(count);
     } else if (flag == "--accept") {
       const std::string_view mode = take_value();
       if (mode == "reuse-port") {
@@ -53,8 +69,8 @@ daemon_options parse_daemon_options(int argc, char** argv, std::uint16_t default
       }
     } else {
       throw std::invalid_argument("unknown argument '" + std::string(own[index]) +
-                                  "' (accepted: --port N, --accept reuse-port|balanced, and the "
-                                  "shard flags --smp, --cpus, ...)");
+                                  "' (accepted: --port N, --accept reuse-port|balanced, "
+                                  "--receive-buffers N, and the shard flags --smp, --cpus, ...)");
     }
   }
   return options;

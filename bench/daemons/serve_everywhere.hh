@@ -25,7 +25,23 @@ namespace percore::daemons {
 // One shard's part: the service, and the listener and accept loop when this shard accepts.
 template <class Service>
 struct shard_front {
+  explicit shard_front(std::uint16_t receive_buffers) : receive_buffer_count(receive_buffers) {}
+
+  // Serves a connection accepted here or handed to this shard, receiving through the shard's
+  // provided buffers when the daemon uses them (made on first use, on this shard's engine).
+  task<void> serve(net::tcp_stream connection) {
+    if (receive_buffer_count != 0) {
+      if (!receiving) receiving.emplace(receive_buffer_count, receive_buffer_size);
+      connection.use_receive_buffers(*receiving);
+    }
+    return service.serve_connection(std::move(connection));
+  }
+
+  static constexpr std::uint32_t receive_buffer_size = 2048;
+
   Service service;
+  std::uint16_t receive_buffer_count;
+  std::optional<net::receive_buffers> receiving;
   std::optional<net::tcp_listener> listener;
   std::optional<join_handle<void>> accepting;
   // On the accepting shard of --accept balanced: it outlives the connections it counts, as
@@ -49,7 +65,7 @@ task<void> accept_here(shard_front<Service>& front) {
       if (accepted.error() == std::errc::operation_canceled) co_return;
       continue;
     }
-    spawn(front.service.serve_connection(std::move(accepted.value()))).detach();
+    spawn(front.serve(std::move(accepted.value()))).detach();
   }
 }
 
@@ -73,7 +89,7 @@ task<int> serve_everywhere(const daemon_options& options,
     }
     (void)co_await probe->close();
   }
-  co_await fronts.start();
+  co_await fronts.start(options.receive_buffers);
   std::optional<std::error_code> bind_error;
   if (options.accept == accept_mode::reuse_port) {
     auto listen_here = [&fronts, &address]() -> std::error_code {
@@ -97,7 +113,7 @@ task<int> serve_everywhere(const daemon_options& options,
       front.listener.emplace(std::move(bound.value()));
       front.counts = std::make_unique<net::connection_counts>(shard_count());
       auto serve_on_its_shard = [&fronts](net::tcp_stream connection) -> task<void> {
-        return fronts.local().service.serve_connection(std::move(connection));
+        return fronts.local().serve(std::move(connection));
       };
       front.accepting.emplace(
           spawn(net::accept_balanced(*front.listener, *front.counts, serve_on_its_shard)));
