@@ -37,7 +37,7 @@ void server::connection::extend_to(timer_set::clock::time_point deadline) noexce
 
 void server::connection::on_deadline(percore::detail::timer_entry& entry) noexcept {
   auto& self = static_cast<connection&>(entry);
-  if (percore::detail::current_timers().recent_now() < self.current_deadline) {
+  if (percore::recent_now() < self.current_deadline) {
     self.deadline = self.current_deadline;
     percore::detail::current_timers().arm(self);
     return;
@@ -145,7 +145,7 @@ task<void> server::serve_requests(input_stream<tcp_stream>& in, output_stream<tc
       // Every request received is answered: send the answers while waiting for more.
       out.write_behind();
       if (stopping_ && in.peek().empty()) co_return;
-      const auto now = percore::detail::current_timers().recent_now();
+      const auto now = percore::recent_now();
       if (in.peek().empty()) {
         self.idle = true;
         request_started = false;
@@ -159,7 +159,7 @@ task<void> server::serve_requests(input_stream<tcp_stream>& in, output_stream<tc
       if (!got || *got == 0) co_return;  // an error, a timeout, stop(), or the peer closed
       if (!request_started) {
         request_started = true;
-        self.extend_to(percore::detail::current_timers().recent_now() + options_.request_timeout);
+        self.extend_to(percore::recent_now() + options_.request_timeout);
       }
       continue;
     }

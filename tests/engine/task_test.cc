@@ -2,6 +2,9 @@
 // misuse is a clear error.
 #include <stdexcept>
 #include <string>
+#include <utility>
+
+#include <percore/engine/maybe_ready.hh>
 
 #include "engine_fixture.hh"
 
@@ -42,6 +45,38 @@ TEST(task, exception_reaches_the_awaiter) {
 
 TEST(task, exception_from_main_reaches_run) {
   EXPECT_THROW(run_on(any_backend, []() -> task<void> { co_await fail(); }), std::runtime_error);
+}
+
+// Ready when asked for an even number; otherwise the task that computes it.
+maybe_ready<int> doubled_when_odd(int number, int& frames) {
+  if (number % 2 == 0) return number;
+  return [](int odd, int& started) -> task<int> {
+    ++started;
+    co_await yield();
+    co_return odd * 2;
+  }(number, frames);
+}
+
+TEST(task, maybe_ready_gives_a_ready_value_without_a_task_and_awaits_the_task_otherwise) {
+  const auto [sum, frames] = run_on(any_backend, []() -> task<std::pair<int, int>> {
+    int started = 0;
+    int total = 0;
+    for (int number = 0; number < 10; ++number) total += co_await doubled_when_odd(number, started);
+    co_return std::pair{total, started};
+  });
+  EXPECT_EQ(sum, (0 + 2 + 4 + 6 + 8) + 2 * (1 + 3 + 5 + 7 + 9));
+  EXPECT_EQ(frames, 5);
+}
+
+TEST(task, maybe_ready_rethrows_the_task_s_exception) {
+  EXPECT_THROW(run_on(any_backend, []() -> task<void> {
+                 maybe_ready<void*> failing = []() -> task<void*> {
+                   throw std::runtime_error("boom");
+                   co_return nullptr;
+                 }();
+                 (void)co_await failing;
+               }),
+               std::runtime_error);
 }
 
 TEST(task, a_task_is_lazy) {

@@ -1,5 +1,5 @@
 // Timers: sleeps last at least their duration, 100,000 timers fire in deadline order,
-// cancellation, periodic timers, with_timeout.
+// cancellation, periodic timers, with_timeout, recent_now.
 #include <algorithm>
 #include <random>
 #include <vector>
@@ -23,6 +23,21 @@ TEST_P(timers, sleep_lasts_at_least_its_duration) {
   });
   EXPECT_GE(slept, 20ms);
   EXPECT_LT(slept, 2s);
+}
+
+TEST_P(timers, recent_now_follows_the_clock_one_turn_behind_at_most) {
+  const bool ordered = run([]() -> task<bool> {
+    bool all_ordered = true;
+    for (int round = 0; round < 20; ++round) {
+      const auto before = clock::now();
+      EXPECT_TRUE(co_await sleep_for(1ms));  // at least one turn, which reads the clock
+      const auto recent = recent_now();
+      const auto after = clock::now();
+      all_ordered = all_ordered && before + 1ms <= recent && recent <= after;
+    }
+    co_return all_ordered;
+  });
+  EXPECT_TRUE(ordered);
 }
 
 TEST_P(timers, hundred_thousand_timers_fire_in_deadline_order) {

@@ -65,6 +65,11 @@ class sleep_awaitable : detail::cancel_hook, detail::timer_entry {
   bool cancelled_ = false;
 };
 
+// When the engine last read the clock: at most one loop turn old, and free. For deadlines of
+// seconds pushed back at every request, where a clock read each time would cost more than the
+// deadline's precision is worth. Needs an engine on the thread.
+inline timer_set::clock::time_point recent_now() { return detail::current_timers().recent_now(); }
+
 inline sleep_awaitable sleep_until(timer_set::clock::time_point deadline) noexcept {
   return sleep_awaitable(deadline);
 }
