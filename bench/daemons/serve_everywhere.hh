@@ -3,6 +3,7 @@
 // the service on each shard, which finishes or ends its connections.
 #pragma once
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -12,6 +13,7 @@
 #include <percore/engine/event.hh>
 #include <percore/engine/spawn.hh>
 #include <percore/engine/task.hh>
+#include <percore/engine/timer.hh>
 #include <percore/net/balanced_acceptor.hh>
 #include <percore/net/tcp_stream.hh>
 #include <percore/shards/launch.hh>
@@ -54,6 +56,17 @@ struct shard_front {
       co_await *accepting;
     }
     co_await service.stop();
+    // The counts go with this front: wait until every connection handed out, on any shard,
+    // has counted itself closed. A service's stop returns when its connections are done with
+    // it, a moment before their tasks end.
+    while (counts && !all_closed(*counts)) co_await sleep_for(std::chrono::milliseconds(1));
+  }
+
+  static bool all_closed(const net::connection_counts& open) noexcept {
+    for (unsigned shard = 0; shard < shard_count(); ++shard) {
+      if (open.open_on(shard) != 0) return false;
+    }
+    return true;
   }
 };
 
@@ -128,6 +141,19 @@ task<int> serve_everywhere(const daemon_options& options,
   // Until SIGINT or SIGTERM cancels this task; the launch then stops the service on every shard.
   event never;
   (void)co_await never.wait();
+  // First no shard accepts any more: with --accept balanced, shard 0 hands connections to the
+  // others, which must still be serving when one arrives. (submit_to completes even in this
+  // cancelled task.)
+  auto stop_accepting_here = [&fronts]() -> task<void> {
+    shard_front<Service>& front = fronts.local();
+    if (!front.accepting) co_return;
+    front.accepting->cancel();
+    co_await *front.accepting;
+    front.accepting.reset();
+  };
+  for (unsigned shard = 0; shard < shard_count(); ++shard) {
+    co_await submit_to(shard, stop_accepting_here);
+  }
   co_return 0;
 }
 

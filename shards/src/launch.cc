@@ -45,10 +45,22 @@ struct launch_state {
 
   unsigned shards() const noexcept { return static_cast<unsigned>(placement.size()); }
 
-  // Called on shard `from`: every shard sees stop_requested at its next drain.
+  // Called on shard `from` (a signal, percore::stop): main is cancelled on shard 0, which then
+  // stops the services left running, while every shard still serves, and only then stops
+  // the shards. Stopping them at once would cancel the services' own stop, mid-way.
+  void request_main_stop(unsigned from, int code) {
+    int expected_unset = -1;
+    stop_code.compare_exchange_strong(expected_unset, code);
+    main_stop_requested.store(true, std::memory_order_release);
+    if (from != 0) mesh.endpoint(from).wake_if_sleeping(mesh.endpoint(0));
+  }
+
+  // Called on shard `from`: every shard sees stop_requested at its next drain. Shard 0 does
+  // this once main and the services are done, or any shard whose engine failed.
   void request_stop(unsigned from, int code) {
     int expected_unset = -1;
     stop_code.compare_exchange_strong(expected_unset, code);
+    main_stop_requested.store(true, std::memory_order_release);
     stop_requested.store(true, std::memory_order_release);
     wake_sleeping_shards(from);
   }
@@ -70,7 +82,8 @@ struct launch_state {
   std::latch engines_idle;
   std::atomic<bool> engine_failed{false};
   std::vector<std::exception_ptr> errors;
-  std::atomic<bool> stop_requested{false};
+  std::atomic<bool> main_stop_requested{false};  // shard 0 watches it
+  std::atomic<bool> stop_requested{false};       // the other shards watch it
   std::atomic<int> stop_code{-1};  // -1: stopped because main returned
   std::atomic<unsigned> finished{0};
   std::atomic<bool> all_finished{false};
@@ -97,7 +110,7 @@ task<void> listen_for_signals(int signal_fd, launch_state& state) {
     asked_once = true;
     std::fprintf(stderr, "percore: %s received, stopping (again to exit at once)\n",
                  ::strsignal(static_cast<int>(info.ssi_signo)));
-    state.request_stop(0, code);
+    state.request_main_stop(0, code);
   }
 }
 
@@ -148,12 +161,12 @@ void run_shard(launch_state& state, unsigned id, const std::function<task<int>()
         auto main_task = spawn(main());
         std::optional<join_handle<void>> signals;
         if (signal_fd >= 0) signals.emplace(spawn(listen_for_signals(signal_fd, state)));
-        endpoint.on_stop(state.stop_requested, [&main_task] { main_task.cancel(); });
+        endpoint.on_stop(state.main_stop_requested, [&main_task] { main_task.cancel(); });
         // The handler refers to this frame: replace it before the frame ends.
         struct forget_handler {
           detail::shard_endpoint& endpoint;
           launch_state& state;
-          ~forget_handler() { endpoint.on_stop(state.stop_requested, [] {}); }
+          ~forget_handler() { endpoint.on_stop(state.main_stop_requested, [] {}); }
         } forget{endpoint, state};
         int result = 1;
         std::exception_ptr failure;
@@ -230,7 +243,7 @@ void stop(int exit_code) {
   if (local_launch == nullptr) {
     throw std::logic_error("percore: stop() called off the shards (inside launch only)");
   }
-  local_launch->request_stop(local_shard_id, exit_code);
+  local_launch->request_main_stop(local_shard_id, exit_code);
 }
 
 void launch_config::validate() const {
