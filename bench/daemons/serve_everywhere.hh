@@ -86,7 +86,7 @@ task<void> accept_here(shard_front<Service>& front) {
 // "listening on 127.0.0.1:PORT" to stderr, serves until stopped. A port in use is one line
 // and exit code 1.
 template <class Service>
-task<int> serve_everywhere(const daemon_options& options,
+task<int> serve_everywhere(const char* name, const daemon_options& options,
                            sharded<shard_front<Service>>& fronts) {
   const net::socket_address address = net::socket_address::ipv4_loopback(options.port);
   // SO_REUSEPORT would let the listeners share the port with another program's: a plain bind
@@ -96,7 +96,7 @@ task<int> serve_everywhere(const daemon_options& options,
     exclusive.reuse_port = false;
     result<net::tcp_listener> probe = net::tcp_listener::bind(address, exclusive);
     if (!probe) {
-      std::fprintf(stderr, "%s: cannot listen on %s: %s\n", "percore", address.to_string().c_str(),
+      std::fprintf(stderr, "%s: cannot listen on %s: %s\n", name, address.to_string().c_str(),
                    probe.error().message().c_str());
       co_return 1;
     }
@@ -133,7 +133,7 @@ task<int> serve_everywhere(const daemon_options& options,
     }
   }
   if (bind_error) {
-    std::fprintf(stderr, "percore: cannot listen on %s: %s\n", address.to_string().c_str(),
+    std::fprintf(stderr, "%s: cannot listen on %s: %s\n", name, address.to_string().c_str(),
                  bind_error->message().c_str());
     co_return 1;
   }
@@ -169,7 +169,7 @@ int daemon_main(int argc, char** argv, const char* name, std::uint16_t default_p
     std::fprintf(stderr, "%s: %s\n", name, error.what());
     return 2;
   }
-  auto main_task = [&]() { return serve_everywhere(options, fronts); };
+  auto main_task = [&]() { return serve_everywhere(name, options, fronts); };
   const int code = run(static_cast<int>(options.shard_arguments.size()),
                        options.shard_arguments.data(), main_task);
   // A daemon asked to stop that stopped cleanly succeeded, as nginx and the peers report it;

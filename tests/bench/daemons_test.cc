@@ -611,6 +611,9 @@ TEST(Daemons, PortInUseIsOneLineAndStatusOne) {
     EXPECT_EQ(std::count(output.begin(), output.end(), '\n'), 1) << output;
     EXPECT_TRUE(output.ends_with("\n")) << output;
     EXPECT_NE(output.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << output;
+    // The line starts with the program's name, as the bad-argument lines do.
+    const std::string name = std::string(program).substr(std::string(program).rfind('/') + 1);
+    EXPECT_TRUE(output.starts_with(name + ": ")) << output;
   }
 }
 
