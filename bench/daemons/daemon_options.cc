@@ -26,10 +26,9 @@ unsigned parse_number(std::string_view flag, std::string_view text, unsigned low
 
 }  // namespace
 
-daemon_options parse_daemon_options(int argc, char** argv, std::uint16_t default_port) {
+daemon_options parse_daemon_options(int argc, char** argv, const daemon_options& defaults) {
   split_arguments split = split_launch_flags(argc, argv);
-  daemon_options options;
-  options.port = default_port;
+  daemon_options options = defaults;
   options.shard_arguments = std::move(split.launch);
   const std::vector<char*>& own = split.own;
   for (std::size_t index = 0; index < own.size(); ++index) {

@@ -16,13 +16,14 @@ struct daemon_options {
   accept_mode accept = accept_mode::reuse_port;
   // Provided buffers per shard that connections receive into through a multishot receive, 2 KiB
   // each; 0 receives with one recv per read into the connection's own buffer.
-  std::uint16_t receive_buffers = 2048;
+  std::uint16_t receive_buffers = 0;
   // argv[0] and the standard shard flags, for percore::run.
   std::vector<char*> shard_arguments;
 };
 
 // Parses --port N, --accept reuse-port|balanced and --receive-buffers N; the shard flags are passed through.
 // Throws std::invalid_argument with one line naming the bad argument and what is accepted.
-daemon_options parse_daemon_options(int argc, char** argv, std::uint16_t default_port);
+// `defaults` holds the daemon's own port and receive buffers.
+daemon_options parse_daemon_options(int argc, char** argv, const daemon_options& defaults);
 
 }  // namespace percore::daemons

@@ -79,5 +79,9 @@ int main(int argc, char** argv) {
   using namespace percore::daemons;
   percore::sharded<shard_front<httpd_service>> fronts;
   all_fronts = &fronts;
-  return daemon_main(argc, argv, "percore-httpd", 8080, fronts);
+  const daemon_options defaults{.port = 8080,
+                                .accept = accept_mode::reuse_port,
+                                .receive_buffers = 2048,
+                                .shard_arguments = {}};
+  return daemon_main(argc, argv, "percore-httpd", defaults, fronts);
 }

@@ -160,11 +160,11 @@ task<int> serve_everywhere(const char* name, const daemon_options& options,
 // The whole main() of a daemon: its options, then serve_everywhere on the shards. A bad
 // argument is one line and exit code 2.
 template <class Service>
-int daemon_main(int argc, char** argv, const char* name, std::uint16_t default_port,
+int daemon_main(int argc, char** argv, const char* name, const daemon_options& defaults,
                 sharded<shard_front<Service>>& fronts) {
   daemon_options options;
   try {
-    options = parse_daemon_options(argc, argv, default_port);
+    options = parse_daemon_options(argc, argv, defaults);
   } catch (const std::invalid_argument& error) {
     std::fprintf(stderr, "%s: %s\n", name, error.what());
     return 2;
