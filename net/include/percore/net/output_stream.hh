@@ -54,11 +54,11 @@ class output_stream {
 
   // Buffers `data`; when it does not fit, the buffered bytes and `data` (not copied) go to the
   // sink together in one writev, repeated only for what the sink did not take. On an error the
-  // buffered bytes are dropped: the sink is broken.
-  // Both return without a coroutine frame when nothing has to reach the sink.
+  // buffered bytes are dropped: the sink is broken. Returns without a coroutine frame when
+  // nothing has to reach the sink.
   maybe_ready<result<void>> write(std::span<const std::byte> data) {
     if (try_append(data)) return result<void>{};
-    if (sender_->sending()) return write_after_send(data);
+    if (sender_->sending()) return after_send(data, false);
     const std::size_t buffered = std::exchange(size_, 0);
     return write_parts(iovec{buffer_, buffered},
                        iovec{const_cast<std::byte*>(data.data()), data.size()});
@@ -67,10 +67,9 @@ class output_stream {
     return write(std::as_bytes(std::span(text)));
   }
 
-  // Sends every buffered byte to the sink.
-  // A failed write_behind() reports its error here.
+  // Sends every buffered byte to the sink; a failed write_behind() reports its error here.
   maybe_ready<result<void>> flush() {
-    if (sender_->sending()) return write_after_send({});
+    if (sender_->sending()) return after_send({}, true);
     if (size_ == 0) return sender_->take_outcome();
     const std::size_t buffered = std::exchange(size_, 0);
     return write_parts(iovec{buffer_, buffered}, iovec{nullptr, 0});
@@ -95,15 +94,16 @@ class output_stream {
     return buffer_size;
   }
 
-  // Writes both parts (either may be empty), again for what the sink did not take: one writev
-  // while both remain, one write for a single part.
-  task<result<void>> write_after_send(std::span<const std::byte> data) {
+  // A write or flush that came while a write_behind() send still holds the buffer.
+  task<result<void>> after_send(std::span<const std::byte> data, bool flushing) {
     const result<void> sent = co_await sender_->settled();
     if (!sent) co_return sent;
-    if (data.empty()) co_return co_await flush();
+    if (flushing) co_return co_await flush();
     co_return co_await write(data);
   }
 
+  // Writes both parts (either may be empty), again for what the sink did not take: one writev
+  // while both remain, one write for a single part.
   task<result<void>> write_parts(iovec first, iovec second) {
     std::array<iovec, 2> parts{first, second};
     std::size_t next = parts[0].iov_len == 0 ? 1 : 0;
