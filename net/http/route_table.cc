@@ -1,4 +1,4 @@
-// Routes: exact paths in a hash table (one lookup, no allocation through string_view keys),
+// Routes: exact paths in a sorted vector (a binary search, no allocation through string_view keys),
 // prefixes in a list searched longest first, the Allow value built when a route is added.
 #include <percore/net/http/route_table.hh>
 
@@ -51,8 +51,9 @@ void route_table::add(std::string_view method, std::string_view path, bool prefi
 
 route_table::route& route_table::route_for(std::string_view path, bool prefix) {
   if (!prefix) {
-    if (auto known = exact_.find(path); known != exact_.end()) return routes_[known->second];
-    exact_.emplace(std::string(path), routes_.size());
+    const auto place = exact_place(path);
+    if (place != exact_.end() && place->first == path) return routes_[place->second];
+    exact_.emplace(place, std::string(path), routes_.size());
   } else {
     for (std::size_t index : prefixes_) {
       if (routes_[index].path == path) return routes_[index];
@@ -68,13 +69,21 @@ route_table::route& route_table::route_for(std::string_view path, bool prefix) {
 }
 
 route_table::match route_table::find(std::string_view method, std::string_view path) const noexcept {
-  if (auto known = exact_.find(path); known != exact_.end()) {
-    return decide(routes_[known->second], method);
+  if (const auto place = exact_place(path); place != exact_.end() && place->first == path) {
+    return decide(routes_[place->second], method);
   }
   for (std::size_t index : prefixes_) {
     if (is_under(path, routes_[index].path)) return decide(routes_[index], method);
   }
   return {};
+}
+
+std::vector<std::pair<std::string, std::size_t>>::const_iterator route_table::exact_place(
+    std::string_view path) const noexcept {
+  return std::lower_bound(exact_.begin(), exact_.end(), path,
+                          [](const auto& entry, std::string_view wanted) {
+                            return std::string_view(entry.first) < wanted;
+                          });
 }
 
 route_table::match route_table::decide(const route& found, std::string_view method) const noexcept {

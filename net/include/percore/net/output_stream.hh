@@ -52,6 +52,15 @@ class output_stream {
   }
   bool try_append(std::string_view text) noexcept { return try_append(std::as_bytes(std::span(text))); }
 
+  // The free part of the buffer, for a formatter to fill in place, then commit() what it put
+  // there. Empty while a write_behind() send holds the buffer.
+  std::span<std::byte> prepare() noexcept {
+    if (sender_->sending()) return {};
+    return {buffer_ + size_, capacity_ - size_};
+  }
+  // Adds the first `count` bytes of prepare()'s space to the buffered bytes.
+  void commit(std::size_t count) noexcept { size_ += count; }
+
   // Buffers `data`; when it does not fit, the buffered bytes and `data` (not copied) go to the
   // sink together in one writev, repeated only for what the sink did not take. On an error the
   // buffered bytes are dropped: the sink is broken. Returns without a coroutine frame when

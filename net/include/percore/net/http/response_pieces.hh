@@ -39,6 +39,27 @@ class response_pieces {
   std::size_t size() const noexcept { return fields_.size() * 4 + 4; }
   std::string_view operator[](std::size_t index) const noexcept;
 
+  // Calls visit(piece) for every piece, in order: faster than indexing when all are wanted.
+  template <class Visit>
+  void for_each(Visit&& visit) const {
+    visit(std::string_view(own_.data(), lead_size_));
+    for (const header& field : fields_) {
+      visit(field.name);
+      visit(std::string_view(": "));
+      visit(field.value);
+      visit(std::string_view("\r\n"));
+    }
+    visit(std::string_view(own_.data() + lead_size_, static_cast<std::size_t>(used_ - lead_size_)));
+    visit(std::string_view(reinterpret_cast<const char*>(data_.data()), data_.size()));
+    visit(closing_);
+  }
+  // The bytes of all pieces together.
+  std::size_t total_size() const noexcept {
+    std::size_t total = 0;
+    for_each([&total](std::string_view piece) { total += piece.size(); });
+    return total;
+  }
+
  private:
   response_pieces() noexcept = default;
   // Throws std::length_error past own_ (a bug: the sizes below are fixed).

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string_view>
 
@@ -59,12 +60,20 @@ class response_writer {
   maybe_ready<result<void>> write_continue() { return send(response_pieces::continue_line()); }
 
  private:
-  // Copies each piece while it fits, without a coroutine frame in the usual case where all
-  // fit; a piece that does not goes out with the buffered bytes.
+  // In the usual case the whole response fits the buffer: it is copied there in one pass, with
+  // no coroutine frame. Otherwise each piece is copied while it fits, and a piece that does not
+  // goes out with the buffered bytes.
   maybe_ready<result<void>> send(const response_pieces& pieces) {
-    for (std::size_t index = 0; index < pieces.size(); ++index) {
-      if (!out_.try_append(pieces[index])) return send_from(pieces, index);
-    }
+    const std::span<std::byte> space = out_.prepare();
+    const std::size_t total = pieces.total_size();
+    if (total > space.size()) return send_from(pieces, 0);
+    char* at = reinterpret_cast<char*>(space.data());
+    pieces.for_each([&at](std::string_view piece) {
+      if (piece.empty()) return;
+      std::memcpy(at, piece.data(), piece.size());
+      at += piece.size();
+    });
+    out_.commit(total);
     return result<void>{};
   }
   task<result<void>> send_from(response_pieces pieces, std::size_t index) {

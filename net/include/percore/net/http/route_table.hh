@@ -5,7 +5,6 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -39,18 +38,16 @@ class route_table {
     std::vector<std::pair<std::string, std::size_t>> methods;
     std::string allow;
   };
-  struct path_hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view path) const noexcept {
-      return std::hash<std::string_view>{}(path);
-    }
-  };
-
   match decide(const route& found, std::string_view method) const noexcept;
+  // Where `path` is in exact_, or would go.
+  std::vector<std::pair<std::string, std::size_t>>::const_iterator exact_place(
+      std::string_view path) const noexcept;
   route& route_for(std::string_view path, bool prefix);
 
   std::vector<route> routes_;
-  std::unordered_map<std::string, std::size_t, path_hash, std::equal_to<>> exact_;
+  // Exact paths, sorted, each with its index in routes_: a binary search over a few string
+  // comparisons costs less than hashing the path, for the tables servers have.
+  std::vector<std::pair<std::string, std::size_t>> exact_;
   std::vector<std::size_t> prefixes_;  // into routes_, longest prefix first
 };
 
