@@ -25,9 +25,11 @@ std::uint64_t control_bytes(std::uint64_t word) noexcept {
   return below_space | ((deletes - ones) & ~deletes & high_bits);
 }
 
-// The index of the first byte from `position` that cannot be in a field value. Every line ends
-// in CRLF, so there is one before `end`.
-std::size_t end_of_value(const char* data, std::size_t position, std::size_t end) noexcept {
+}  // namespace
+
+std::size_t end_of_value(std::string_view text, std::size_t position) noexcept {
+  const char* data = text.data();
+  const std::size_t end = text.size();
   // Eight bytes at a time while a whole word is left; on little-endian machines the first
   // control byte's place comes from the mask, elsewhere the byte loop finds it.
   while (position + 8 <= end) {
@@ -43,11 +45,9 @@ std::size_t end_of_value(const char* data, std::size_t position, std::size_t end
     if (data[position] != '\t') return position;
     ++position;
   }
-  while (syntax::is_field_value_char(data[position])) ++position;
+  while (position < end && syntax::is_field_value_char(data[position])) ++position;
   return position;
 }
-
-}  // namespace
 
 result<std::size_t> parse_field_lines(std::string_view lines, std::span<header> table) noexcept {
   const char* data = lines.data();
@@ -67,7 +67,7 @@ result<std::size_t> parse_field_lines(std::string_view lines, std::span<header> 
     }
     const std::size_t colon = position;
     const std::size_t value_begin = colon + 1;
-    position = end_of_value(data, value_begin, end);
+    position = end_of_value(lines, value_begin);
     // head_scanner saw that every LF follows a CR, so the first byte out of the value is a CR,
     // ending the line if an LF follows, or a control character.
     if (data[position] != '\r') return make_error_code(parse_errc::control_character);

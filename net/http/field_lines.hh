@@ -15,4 +15,8 @@ namespace percore::net::http::detail {
 // Fills `table` from its start: the number of fields, or a parse_errc.
 result<std::size_t> parse_field_lines(std::string_view lines, std::span<header> table) noexcept;
 
+// The index of the first byte of `text` from `position` that cannot be in a field value (a
+// control byte other than HTAB), or text.size(): eight bytes at a time.
+std::size_t end_of_value(std::string_view text, std::size_t position) noexcept;
+
 }  // namespace percore::net::http::detail

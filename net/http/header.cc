@@ -2,6 +2,7 @@
 // value can end a header line early.
 #include <percore/net/http/header.hh>
 
+#include "field_lines.hh"
 #include "syntax.hh"
 
 namespace percore::net::http {
@@ -15,11 +16,7 @@ std::optional<std::string_view> find_header(std::span<const header> headers,
 }
 
 bool is_valid_field(const header& field) noexcept {
-  if (!syntax::is_token(field.name)) return false;
-  for (char c : field.value) {
-    if (!syntax::is_field_value_char(c)) return false;
-  }
-  return true;
+  return syntax::is_token(field.name) && detail::end_of_value(field.value, 0) == field.value.size();
 }
 
 }  // namespace percore::net::http
