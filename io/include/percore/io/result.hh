@@ -27,9 +27,10 @@ class [[nodiscard]] result {
   bool has_value() const noexcept { return storage_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }
 
-  T& value() & { throw_if_error(); return std::get<0>(storage_); }
-  const T& value() const& { throw_if_error(); return std::get<0>(storage_); }
-  T&& value() && { throw_if_error(); return std::get<0>(std::move(storage_)); }
+  // get_if after the check: std::get would check the index a second time, on every access.
+  T& value() & { throw_if_error(); return *std::get_if<0>(&storage_); }
+  const T& value() const& { throw_if_error(); return *std::get_if<0>(&storage_); }
+  T&& value() && { throw_if_error(); return std::move(*std::get_if<0>(&storage_)); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
@@ -47,7 +48,7 @@ class [[nodiscard]] result {
 
  private:
   void throw_if_error() const {
-    if (!has_value()) throw std::system_error(std::get<1>(storage_));
+    if (!has_value()) [[unlikely]] throw std::system_error(*std::get_if<1>(&storage_));
   }
   std::variant<T, std::error_code> storage_;
 };
