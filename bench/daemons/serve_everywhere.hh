@@ -50,11 +50,15 @@ struct shard_front {
   // shard 0's part is stopped last.
   std::unique_ptr<net::connection_counts> counts;
 
+  task<void> stop_accepting() {
+    if (!accepting) co_return;
+    accepting->cancel();
+    co_await *accepting;
+    accepting.reset();
+  }
+
   task<void> stop() {
-    if (accepting) {
-      accepting->cancel();
-      co_await *accepting;
-    }
+    co_await stop_accepting();
     co_await service.stop();
     // The counts go with this front: wait until every connection handed out, on any shard,
     // has counted itself closed. A service's stop returns when its connections are done with
@@ -144,13 +148,7 @@ task<int> serve_everywhere(const char* name, const daemon_options& options,
   // First no shard accepts any more: with --accept balanced, shard 0 hands connections to the
   // others, which must still be serving when one arrives. (submit_to completes even in this
   // cancelled task.)
-  auto stop_accepting_here = [&fronts]() -> task<void> {
-    shard_front<Service>& front = fronts.local();
-    if (!front.accepting) co_return;
-    front.accepting->cancel();
-    co_await *front.accepting;
-    front.accepting.reset();
-  };
+  auto stop_accepting_here = [&fronts]() { return fronts.local().stop_accepting(); };
   for (unsigned shard = 0; shard < shard_count(); ++shard) {
     co_await submit_to(shard, stop_accepting_here);
   }

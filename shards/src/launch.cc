@@ -58,9 +58,7 @@ struct launch_state {
   // Called on shard `from`: every shard sees stop_requested at its next drain. Shard 0 does
   // this once main and the services are done, or any shard whose engine failed.
   void request_stop(unsigned from, int code) {
-    int expected_unset = -1;
-    stop_code.compare_exchange_strong(expected_unset, code);
-    main_stop_requested.store(true, std::memory_order_release);
+    request_main_stop(from, code);
     stop_requested.store(true, std::memory_order_release);
     wake_sleeping_shards(from);
   }

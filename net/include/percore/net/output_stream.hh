@@ -31,7 +31,7 @@ class output_stream {
   // never allocate.
   explicit output_stream(Sink& sink, std::size_t buffer_size = default_buffer_size)
       : sink_(sink), capacity_(checked(buffer_size)),
-        sender_(detail::background_send::create(capacity_)), buffer_(sender_->data()) {}
+        sender_(detail::background_send::create(capacity_)) {}
   output_stream(const output_stream&) = delete;
   output_stream& operator=(const output_stream&) = delete;
   // Does not flush (that needs a co_await): bytes still buffered are dropped, and a send started
@@ -46,7 +46,7 @@ class output_stream {
   // copied) if it does not. Formatters use it to skip a co_await for each small piece.
   bool try_append(std::span<const std::byte> data) noexcept {
     if (data.size() > capacity_ - size_ || sender_->sending()) return false;
-    if (!data.empty()) std::memcpy(buffer_ + size_, data.data(), data.size());
+    if (!data.empty()) std::memcpy(buffer() + size_, data.data(), data.size());
     size_ += data.size();
     return true;
   }
@@ -56,7 +56,7 @@ class output_stream {
   // there. Empty while a write_behind() send holds the buffer.
   std::span<std::byte> prepare() noexcept {
     if (sender_->sending()) return {};
-    return {buffer_ + size_, capacity_ - size_};
+    return {buffer() + size_, capacity_ - size_};
   }
   // Adds the first `count` bytes of prepare()'s space to the buffered bytes.
   void commit(std::size_t count) noexcept { size_ += count; }
@@ -69,7 +69,7 @@ class output_stream {
     if (try_append(data)) return result<void>{};
     if (sender_->sending()) return after_send(data, false);
     const std::size_t buffered = std::exchange(size_, 0);
-    return write_parts(iovec{buffer_, buffered},
+    return write_parts(iovec{buffer(), buffered},
                        iovec{const_cast<std::byte*>(data.data()), data.size()});
   }
   maybe_ready<result<void>> write(std::string_view text) {
@@ -81,7 +81,7 @@ class output_stream {
     if (sender_->sending()) return after_send({}, true);
     if (size_ == 0) return sender_->take_outcome();
     const std::size_t buffered = std::exchange(size_, 0);
-    return write_parts(iovec{buffer_, buffered}, iovec{nullptr, 0});
+    return write_parts(iovec{buffer(), buffered}, iovec{nullptr, 0});
   }
 
   // On a socket: starts sending the buffered bytes and returns at once; the next write waits
@@ -98,6 +98,9 @@ class output_stream {
   detail::background_send::settle_operation settled() noexcept { return sender_->settled(); }
 
  private:
+  // The buffer follows the send's state in the same block.
+  std::byte* buffer() const noexcept { return sender_->data(); }
+
   static std::size_t checked(std::size_t buffer_size) {
     if (buffer_size == 0) throw std::invalid_argument("percore: an output_stream needs a buffer");
     return buffer_size;
@@ -152,7 +155,6 @@ class output_stream {
   Sink& sink_;
   std::size_t capacity_;
   detail::background_send* sender_;
-  std::byte* buffer_;
   std::size_t size_ = 0;
 };
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 
+#include <percore/engine/maybe_ready.hh>
 #include <percore/engine/operations.hh>
 #include <percore/engine/task.hh>
 #include <percore/io/result.hh>
@@ -24,17 +25,15 @@ class [[nodiscard]] send_all_operation : percore::detail::cancel_hook {
     progress_.rest = buffer;
   }
   // Zero-copy writes, which wait for the kernel's notifications: a coroutine does those.
-  explicit send_all_operation(task<result<void>> lent) noexcept
-      : cancel_hook{&on_cancel}, lent_(std::move(lent).operator co_await()) {}
+  explicit send_all_operation(task<result<void>> lent) noexcept : cancel_hook{&on_cancel} {
+    lent_.emplace(std::move(lent));
+  }
   send_all_operation(const send_all_operation&) = delete;
 
   bool await_ready() const noexcept { return !lent_ && progress_.rest.empty(); }
 
   std::coroutine_handle<> await_suspend(std::coroutine_handle<> self) {
-    if (lent_) {
-      (void)lent_->await_ready();
-      return lent_->await_suspend(self);
-    }
+    if (lent_) return lent_->await_suspend(self);
     percore::detail::promise_base& root = percore::detail::current_task();
     if (percore::detail::cancel_pending(root)) {
       progress_.outcome = -ECANCELED;
@@ -79,7 +78,7 @@ class [[nodiscard]] send_all_operation : percore::detail::cancel_hook {
   }
 
   percore::detail::promise_base* root_ = nullptr;
-  std::optional<task<result<void>>::awaiter> lent_;
+  std::optional<maybe_ready<result<void>>> lent_;
   detail::send_progress progress_;
 };
 
