@@ -100,8 +100,8 @@ std::string uring_backend::describe() const {
          (registered_ring_fd_ ? ", registered ring fd)" : ")");
 }
 
-io_uring_sqe* uring_backend::next_sqe() {
-  io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+io_uring_sqe* uring_backend::next_sqe_after_submit() {
+  io_uring_sqe* sqe = nullptr;
   while (sqe == nullptr) {
     // The submission ring is full: hand the batch to the kernel now and take a fresh slot.
     const int submitted = io_uring_submit(&ring_);
@@ -130,13 +130,6 @@ bool uring_backend::submit(request& r) {
   }
   prepare(r);
   return false;
-}
-
-void uring_backend::prepare(request& r) {
-  io_uring_sqe* sqe = next_sqe();
-  detail::prepare_uring(r, sqe);
-  io_uring_sqe_set_data(sqe, &r);
-  ++in_flight_;
 }
 
 void uring_backend::cancel(request& r) {
@@ -196,51 +189,52 @@ std::size_t uring_backend::poll(std::optional<std::chrono::nanoseconds> timeout)
   return reap();
 }
 
-io_uring_cqe* uring_backend::next_completion() noexcept {
-  // io_uring_peek_cqe may enter the kernel; looking at the shared ring never does.
-  unsigned head;
-  io_uring_cqe* cqe;
-  io_uring_for_each_cqe(&ring_, head, cqe) return cqe;
-  return nullptr;
-}
-
 std::size_t uring_backend::reap() {
   std::size_t delivered = 0;
   bool rearm_wake = false;
-  while (io_uring_cqe* cqe = next_completion()) {
-    auto* r = static_cast<request*>(io_uring_cqe_get_data(cqe));
-    const std::int32_t res = cqe->res;
-    const std::uint32_t flags = cqe->flags;
-    // Consumed before it is dispatched: a completion function that submits (and so may reap,
-    // when the submission ring is full) never sees this entry again.
-    io_uring_cqe_seen(&ring_, cqe);
-    if (r == nullptr) continue;
-    if (r == &wake_read_) {
-      rearm_wake = true;
-      continue;
-    }
-    if (detail::is_zero_copy(r->op)) {
-      const auto step = zero_copy_.completed(*r, res, flags);
-      if (step == detail::uring_zero_copy::next_step::wait) continue;
-      if (step == detail::uring_zero_copy::next_step::send_a_copy) {
-        // The same request again, as a copy: still one in flight, counted again by prepare().
-        --in_flight_;
-        r->op = detail::copying_form(r->op);
-        prepare(*r);
+  io_uring_cq& cq = ring_.cq;
+  // The tail is read (with acquire, for the entries behind it) once per batch, not per entry.
+  for (unsigned tail = io_uring_smp_load_acquire(cq.ktail); *cq.khead != tail;
+       tail = io_uring_smp_load_acquire(cq.ktail)) {
+    // A completion function that submits may reap (when the submission ring is full) past
+    // this batch's tail: hence "ahead of head", not "not equal".
+    for (unsigned head = *cq.khead; static_cast<int>(tail - head) > 0; head = *cq.khead) {
+      // Plain 16-byte entries: the ring is never set up with CQE32.
+      const io_uring_cqe& cqe = cq.cqes[head & cq.ring_mask];
+      auto* r = reinterpret_cast<request*>(cqe.user_data);
+      const std::int32_t res = cqe.res;
+      const std::uint32_t flags = cqe.flags;
+      // Consumed before it is dispatched: a completion function that reaps never sees this
+      // entry again.
+      io_uring_smp_store_release(cq.khead, head + 1);
+      if (r == nullptr) continue;
+      if (r == &wake_read_) {
+        rearm_wake = true;
         continue;
       }
-    } else {
-      r->result = res;
-      // A multishot request stays in flight until its completion without F_MORE.
-      r->more = (flags & IORING_CQE_F_MORE) != 0;
-      if (flags & IORING_CQE_F_BUFFER) {
-        r->buffer_id = static_cast<std::uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
-        r->buffers->note_handed_out();
+      if (detail::is_zero_copy(r->op)) {
+        const auto step = zero_copy_.completed(*r, res, flags);
+        if (step == detail::uring_zero_copy::next_step::wait) continue;
+        if (step == detail::uring_zero_copy::next_step::send_a_copy) {
+          // The same request again, as a copy: still one in flight, counted again by prepare().
+          --in_flight_;
+          r->op = detail::copying_form(r->op);
+          prepare(*r);
+          continue;
+        }
+      } else {
+        r->result = res;
+        // A multishot request stays in flight until its completion without F_MORE.
+        r->more = (flags & IORING_CQE_F_MORE) != 0;
+        if (flags & IORING_CQE_F_BUFFER) [[unlikely]] {
+          r->buffer_id = static_cast<std::uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
+          r->buffers->note_handed_out();
+        }
       }
+      if (!r->more) --in_flight_;
+      ++delivered;
+      r->complete(*r);
     }
-    if (!r->more) --in_flight_;
-    ++delivered;
-    r->complete(*r);
   }
   if (rearm_wake) arm_wake_read();
   return delivered;

@@ -11,6 +11,7 @@
 
 #include <percore/io/backend.hh>
 
+#include "operations.hh"
 #include "uring_buffers.hh"
 #include "uring_zero_copy.hh"
 
@@ -36,10 +37,24 @@ class uring_backend final : public backend {
   unsigned setup_flags() const noexcept { return setup_flags_; }
 
  private:
-  io_uring_sqe* next_sqe();
-  void prepare(request& r);
+  // A free submission entry; when the ring is full, submits the batch first. Inline: every
+  // operation takes one.
+  io_uring_sqe* next_sqe() {
+    io_uring_sq& sq = ring_.sq;
+    // Never SQPOLL nor SQE128: khead moves only inside our own io_uring_enter.
+    if (sq.sqe_tail - *sq.khead < sq.ring_entries) [[likely]] {
+      return &sq.sqes[sq.sqe_tail++ & sq.ring_mask];
+    }
+    return next_sqe_after_submit();
+  }
+  io_uring_sqe* next_sqe_after_submit();
+  void prepare(request& r) {
+    io_uring_sqe* sqe = next_sqe();
+    detail::prepare_uring(r, sqe);
+    io_uring_sqe_set_data(sqe, &r);
+    ++in_flight_;
+  }
   void arm_wake_read();
-  io_uring_cqe* next_completion() noexcept;
   std::size_t reap();
   bool kernel_has_work_for_us() const noexcept;
 

@@ -495,6 +495,38 @@ TEST_P(BackendTest, WakeBeforePollMakesTheNextPollReturn) {
   wait_for(safety);
 }
 
+// A tiny ring, more requests than it holds, and completions that submit again: a submission
+// into the full ring hands the batch to the kernel from inside a completion function, while the
+// reap that called it is mid-batch. Every request must still complete exactly once per submit.
+TEST_P(BackendTest, CompletionsThatSubmitIntoAFullRingEachCompleteOnce) {
+  backend_ = io::make_backend(GetParam(), io::backend_options{.ring_entries = 4});
+  constexpr int chains = 32;
+  constexpr int links = 20;
+  struct chain {
+    io::backend* backend = nullptr;
+    io::request request;
+    int completions = 0;
+  };
+  std::vector<chain> all(chains);
+  for (chain& one : all) {
+    one.backend = backend_.get();
+    one.request.owner = &one;
+    // A backend may finish a nop inside submit (epoll does): that counts as a completion too.
+    one.request.complete = [](io::request& r) noexcept {
+      auto& self = *static_cast<chain*>(r.owner);
+      while (++self.completions < links && self.backend->submit(r)) {
+      }
+    };
+    if (backend_->submit(one.request)) one.request.complete(one.request);
+  }
+  poll_until([&] {
+    return std::all_of(all.begin(), all.end(),
+                       [](const chain& one) { return one.completions == links; });
+  });
+  for (const chain& one : all) EXPECT_EQ(one.completions, links);
+  EXPECT_EQ(backend_->in_flight(), 0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(AllBackends, BackendTest, testing::ValuesIn(io::available_backends()),
                          [](const testing::TestParamInfo<io::backend_kind>& info) {
                            return std::string(io::to_string(info.param));
