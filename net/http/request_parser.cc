@@ -37,7 +37,7 @@ parse_errc request_line_error(std::string_view line) noexcept {
 request_parser::request_parser(const http::limits& limits)
     : limits_(limits), scanner_(bounds_of(limits)), fields_(limits.max_headers) {}
 
-result<std::size_t> request_parser::parse(std::string_view bytes) {
+result<std::size_t> request_parser::parse_received(std::string_view bytes) {
   result<std::size_t> scanned = scanner_.scan(bytes);
   if (scanned && *scanned == 0) return scanned;
   if (scanned) scanned = parse_head(bytes, *scanned);

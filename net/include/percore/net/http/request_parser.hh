@@ -26,7 +26,12 @@ class request_parser {
   // `bytes`; the body, if any, follows the head), 0 while more bytes are needed, or a parse_errc
   // (status_for gives the answer: 400, 413, 414, 431, 501 or 505). After a complete head or an
   // error, the next call starts a new request.
-  result<std::size_t> parse(std::string_view bytes);
+  result<std::size_t> parse(std::string_view bytes) {
+    // A server asks again after each request, mostly with nothing more received: inline, that
+    // answer costs no call.
+    if (bytes.empty()) return std::size_t{0};
+    return parse_received(bytes);
+  }
   result<std::size_t> parse(std::span<const std::byte> bytes) {
     return parse(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   }
@@ -35,6 +40,7 @@ class request_parser {
   const http::request& request() const noexcept { return request_; }
 
  private:
+  result<std::size_t> parse_received(std::string_view bytes);
   result<std::size_t> parse_head(std::string_view bytes, std::size_t head_length);
 
   http::limits limits_;
