@@ -17,13 +17,11 @@ detail::head_scanner::bounds bounds_of(const limits& limits) {
           .start_line_too_long = parse_errc::request_line_too_long};
 }
 
+// Visible ASCII and obs-text: no whitespace, no control characters.
+bool is_target_char(char c) noexcept { return static_cast<unsigned char>(c) > 0x20 && c != 0x7f; }
+
 // Origin-form ("/..."), asterisk-form ("*"), or absolute- and authority-form (with a ':').
-bool is_target(std::string_view target) noexcept {
-  if (target.empty()) return false;
-  for (char c : target) {
-    // Visible ASCII and obs-text: no whitespace, no control characters.
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return false;
-  }
+bool is_target_form(std::string_view target) noexcept {
   return target.front() == '/' || target == "*" || target.find(':') != std::string_view::npos;
 }
 
@@ -46,18 +44,24 @@ result<std::size_t> request_parser::parse_received(std::string_view bytes) {
 }
 
 result<std::size_t> request_parser::parse_head(std::string_view bytes, std::size_t head_length) {
-  // method SP request-target SP HTTP-version, single spaces (RFC 9112 §3).
+  // method SP request-target SP HTTP-version, single spaces (RFC 9112 §3), in one pass. In
+  // `bytes` the line is followed by its CR, which is neither a token nor a target byte: it stops
+  // both loops at the end of the line.
   const std::string_view line = scanner_.start_line(bytes);
-  const std::size_t method_end = line.find(' ');
-  if (method_end == std::string_view::npos) return make_error_code(request_line_error(line));
-  const std::size_t target_end = line.find(' ', method_end + 1);
-  if (target_end == std::string_view::npos) return make_error_code(request_line_error(line));
-  const std::string_view method = line.substr(0, method_end);
-  const std::string_view target = line.substr(method_end + 1, target_end - method_end - 1);
-  const std::optional<int> minor_version = syntax::parse_version(line.substr(target_end + 1));
-  if (!syntax::is_token(method) || !is_target(target) || !minor_version) {
+  const char* data = line.data();
+  std::size_t method_end = 0;
+  while (syntax::is_token_char(data[method_end])) ++method_end;
+  if (method_end == 0 || data[method_end] != ' ') return make_error_code(request_line_error(line));
+  const std::size_t target_begin = method_end + 1;
+  std::size_t target_end = target_begin;
+  while (is_target_char(data[target_end])) ++target_end;
+  if (target_end == target_begin || data[target_end] != ' ') {
     return make_error_code(request_line_error(line));
   }
+  const std::string_view method = line.substr(0, method_end);
+  const std::string_view target = line.substr(target_begin, target_end - target_begin);
+  const std::optional<int> minor_version = syntax::parse_version(line.substr(target_end + 1));
+  if (!is_target_form(target) || !minor_version) return make_error_code(request_line_error(line));
   if (*minor_version < 0) return make_error_code(parse_errc::unsupported_version);
 
   result<std::size_t> count =
