@@ -50,6 +50,8 @@ std::size_t end_of_value(std::string_view text, std::size_t position) noexcept {
 }
 
 result<std::size_t> parse_field_lines(std::string_view lines, std::span<header> table) noexcept {
+  // Every line ends in CRLF, and CR is neither a token, whitespace nor value byte: it stops each
+  // loop below within the line, so none needs a bound.
   const char* data = lines.data();
   const std::size_t end = lines.size();
   std::size_t count = 0;
@@ -65,16 +67,20 @@ result<std::size_t> parse_field_lines(std::string_view lines, std::span<header> 
       const bool bare_cr = data[position] == '\r' && data[position + 1] != '\n';
       return make_error_code(bare_cr ? parse_errc::bad_line_ending : parse_errc::bad_header);
     }
-    const std::size_t colon = position;
-    const std::size_t value_begin = colon + 1;
+    const std::size_t name_end = position;
+    ++position;
+    while (syntax::is_whitespace(data[position])) ++position;
+    const std::size_t value_begin = position;
     position = end_of_value(lines, value_begin);
     // head_scanner saw that every LF follows a CR, so the first byte out of the value is a CR,
     // ending the line if an LF follows, or a control character.
     if (data[position] != '\r') return make_error_code(parse_errc::control_character);
     if (data[position + 1] != '\n') return make_error_code(parse_errc::bad_line_ending);
     if (count == table.size()) return make_error_code(parse_errc::headers_too_large);
-    table[count++] = header{lines.substr(name_begin, colon - name_begin),
-                            syntax::trim(lines.substr(value_begin, position - value_begin))};
+    std::size_t value_end = position;
+    while (value_end > value_begin && syntax::is_whitespace(data[value_end - 1])) --value_end;
+    table[count++] = header{std::string_view(data + name_begin, name_end - name_begin),
+                            std::string_view(data + value_begin, value_end - value_begin)};
     position += 2;
   }
   return count;
