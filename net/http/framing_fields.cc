@@ -7,6 +7,17 @@
 namespace percore::net::http::detail {
 namespace {
 
+// Whether the token `name` is `lower` (lower-case letters and '-') without regard to case. In a
+// token, only the two cases of a letter give that letter once 0x20 is set, and only '-' gives
+// '-' (CR would too, but is no token byte): one OR a byte instead of a range check.
+bool is_name(std::string_view name, std::string_view lower) noexcept {
+  if (name.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < lower.size(); ++i) {
+    if ((name[i] | 0x20) != lower[i]) return false;
+  }
+  return true;
+}
+
 void read_content_length(std::string_view value, framing_fields& fields) noexcept {
   // "Content-Length: 42, 42" and repeated equal fields are one length (RFC 9110 §8.6); an
   // empty element is as invalid as a non-number.
@@ -56,26 +67,26 @@ framing_fields read_framing_fields(std::span<const header> headers) noexcept {
     const std::string_view name = field.name;
     switch (name.size()) {
       case 4:
-        if (equals_ignoring_case(name, "host")) ++fields.host_count;
+        if (is_name(name, "host")) ++fields.host_count;
         break;
       case 6:
-        if (!equals_ignoring_case(name, "expect")) break;
+        if (!is_name(name, "expect")) break;
         syntax::for_each_element(field.value, [&](std::string_view expectation) {
           if (equals_ignoring_case(expectation, "100-continue")) fields.expects_continue = true;
         });
         break;
       case 10:
-        if (!equals_ignoring_case(name, "connection")) break;
+        if (!is_name(name, "connection")) break;
         syntax::for_each_element(field.value, [&](std::string_view option) {
           if (equals_ignoring_case(option, "close")) fields.close = true;
           if (equals_ignoring_case(option, "keep-alive")) fields.keep_alive = true;
         });
         break;
       case 14:
-        if (equals_ignoring_case(name, "content-length")) read_content_length(field.value, fields);
+        if (is_name(name, "content-length")) read_content_length(field.value, fields);
         break;
       case 17:
-        if (equals_ignoring_case(name, "transfer-encoding")) {
+        if (is_name(name, "transfer-encoding")) {
           read_transfer_encoding(field.value, fields);
         }
         break;

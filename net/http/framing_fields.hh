@@ -25,6 +25,7 @@ struct framing_fields {
   int host_count = 0;
 };
 
+// The names are tokens, as parse_field_lines gives them.
 framing_fields read_framing_fields(std::span<const header> fields) noexcept;
 
 }  // namespace percore::net::http::detail

@@ -364,6 +364,26 @@ TEST(request_parser, expect_100_continue_is_detected_in_http_1_1_only) {
   }
 }
 
+TEST(request_parser, framing_names_match_in_any_case_and_only_exactly) {
+  request_parser parser;
+  const std::string mixed =
+      "POST / HTTP/1.1\r\nhOsT: a\r\nCONTENT-LENGTH: 5\r\nconnection: close\r\n"
+      "ExPeCt: 100-continue\r\n\r\n";
+  ASSERT_EQ(parser.parse(mixed).value(), mixed.size());
+  EXPECT_EQ(parser.request().body.kind, body_kind::length);
+  EXPECT_EQ(parser.request().body.length, 5u);
+  EXPECT_FALSE(parser.request().keep_alive);
+  EXPECT_TRUE(parser.request().expects_continue);
+  const std::string chunked = "POST / HTTP/1.1\r\nHost: a\r\ntransfer-ENCODING: chunked\r\n\r\n";
+  ASSERT_EQ(parser.parse(chunked).value(), chunked.size());
+  EXPECT_EQ(parser.request().body.kind, body_kind::chunked);
+  // Same length, one byte off: '_' for '-', '~' for '^' (the case bit set or not).
+  const std::string near =
+      "POST / HTTP/1.1\r\nHost: a\r\nContent_Length: 5\r\nHos~: b\r\nHOS^: c\r\n\r\n";
+  ASSERT_EQ(parser.parse(near).value(), near.size());
+  EXPECT_EQ(parser.request().body.kind, body_kind::none);
+}
+
 TEST(request_parser, paths_of_every_target_form) {
   request r;
   r.target = "/a/b?c=d?e";
