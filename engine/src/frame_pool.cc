@@ -221,6 +221,7 @@ void frame_pool::free_foreign(frame_pool& owner, void* pointer, std::size_t size
       block->size = static_cast<std::uint32_t>(size);
       block->next = batch.first;
       batch.first = block;
+      held_any_ = true;
       return;
     }
   }
@@ -233,6 +234,7 @@ void frame_pool::hold_foreign_frees(bool hold) noexcept {
       if (batch.first != nullptr) batch.owner->give_back(std::exchange(batch.first, nullptr));
       batch.owner = nullptr;
     }
+    held_any_ = false;
   }
   holding_ = hold;
 }

@@ -27,9 +27,7 @@ void background_send::release() noexcept {
 }
 
 void background_send::start(int fd, std::size_t size) {
-  progress_.fd = fd;
-  progress_.rest = {data(), size};
-  progress_.outcome = 0;
+  progress_.begin(fd, {data(), size});
   cancelled_ = false;
   sending_ = !progress_.send_rest(this, &on_complete);
 }

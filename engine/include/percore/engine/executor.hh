@@ -177,12 +177,18 @@ inline bool cancel_pending(const promise_base& root) noexcept {
 // Asks the root to stop: sets the flag and interrupts what it waits on, if anything.
 void request_cancel(promise_base& root) noexcept;
 
-// Suspends `leaf` as the running root's resumption point, waiting on `hook` (may be null).
-inline promise_base& park(std::coroutine_handle<> leaf, cancel_hook* hook) {
-  promise_base& root = current_task();
+// Suspends `leaf` as the resumption point of `root` (the running root), waiting on `hook` (may be
+// null). For awaiters that already looked the root up.
+inline void park(promise_base& root, std::coroutine_handle<> leaf, cancel_hook* hook) noexcept {
   root.leaf = leaf;
   root.waiting_on = hook;
   root.flags &= static_cast<std::uint16_t>(~woken_by_cancel);
+}
+
+// Suspends `leaf` as the running root's resumption point, waiting on `hook` (may be null).
+inline promise_base& park(std::coroutine_handle<> leaf, cancel_hook* hook) {
+  promise_base& root = current_task();
+  park(root, leaf, hook);
   return root;
 }
 

@@ -89,6 +89,8 @@ class frame_pool {
   // owner.take_back(batch) on the owner's thread.
   template <class Send>
   void flush_held(Send&& send) {
+    if (!held_any_) return;
+    held_any_ = false;
     for (held_batch& batch : held_) {
       if (batch.first == nullptr) continue;
       send(*batch.owner, static_cast<void*>(std::exchange(batch.first, nullptr)));
@@ -189,6 +191,9 @@ class frame_pool {
     remote_block* first = nullptr;
   };
   std::array<held_batch, 64> held_{};
+  // Whether a batch has blocks: most loop turns free nothing foreign, and then the flush of
+  // every turn looks at one flag instead of the whole table.
+  bool held_any_ = false;
   bool holding_ = false;
 };
 

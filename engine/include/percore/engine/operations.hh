@@ -76,11 +76,11 @@ class [[nodiscard]] io_operation : detail::cancel_hook {
       // Finished at once (a readiness backend with data ready). Keep going unless the slice
       // is used up, so a stream of ready sockets cannot monopolise the shard.
       if (!detail::local_executor->need_preempt()) return false;
-      detail::park(self, nullptr);
+      detail::park(root, self, nullptr);
       detail::local_executor->schedule(root);
       return true;
     }
-    detail::park(self, cancellable ? this : nullptr);
+    detail::park(root, self, cancellable ? this : nullptr);
     return true;
   }
 

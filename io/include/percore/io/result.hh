@@ -61,18 +61,23 @@ class result<void> {
   using value_type = void;
 
   result() = default;
-  result(std::error_code error) : error_(error) {}
-  result(std::errc error) : error_(std::make_error_code(error)) {}
+  result(std::error_code error) noexcept : value_(error.value()), category_(&error.category()) {}
+  result(std::errc error) : result(std::make_error_code(error)) {}
 
-  bool has_value() const noexcept { return !error_; }
+  bool has_value() const noexcept { return value_ == 0; }
   explicit operator bool() const noexcept { return has_value(); }
   void value() const {
-    if (error_) throw std::system_error(error_);
+    if (!has_value()) [[unlikely]] throw std::system_error(error());
   }
-  std::error_code error() const noexcept { return error_; }
+  std::error_code error() const noexcept {
+    return has_value() ? std::error_code() : std::error_code(value_, *category_);
+  }
 
  private:
-  std::error_code error_;
+  // The code in parts, not a std::error_code: a success (the hot path) is then built without
+  // the out-of-line call that error_code's default constructor makes for its category.
+  int value_ = 0;
+  const std::error_category* category_ = nullptr;
 };
 
 template <class T>

@@ -41,13 +41,13 @@ class [[nodiscard]] send_all_operation : percore::detail::cancel_hook {
     }
     root_ = &root;
     if (!progress_.send_rest(this, &on_complete)) {
-      percore::detail::park(self, this);
+      percore::detail::park(root, self, this);
       return std::noop_coroutine();
     }
     // Sent at once (a readiness backend with room in the socket). Keep going unless the slice
     // is used up, so a stream of writable sockets cannot monopolise the shard.
     if (!percore::detail::local_executor->need_preempt()) return self;
-    percore::detail::park(self, nullptr);
+    percore::detail::park(root, self, nullptr);
     percore::detail::local_executor->schedule(root);
     return std::noop_coroutine();
   }

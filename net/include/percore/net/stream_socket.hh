@@ -128,7 +128,12 @@ class stream_socket : public socket_handle {
   // End of stream before `buffer` is full: stream_errc::end_of_stream (the bytes read are kept).
   task<result<void>> read_exact(std::span<std::byte> buffer);
   // One awaiter, no coroutine frame: the next send starts from the previous one's completion.
-  send_all_operation write_all(std::span<const std::byte> buffer) noexcept;
+  send_all_operation write_all(std::span<const std::byte> buffer) noexcept {
+    if (sends_zero_copy(buffer.size())) [[unlikely]] {
+      return send_all_operation(write_all_lent(buffer));
+    }
+    return send_all_operation(native_handle(), buffer);
+  }
   task<result<void>> writev_all(std::span<const iovec> buffers);
 
   // Half-close: after shutdown(write) the peer reads end of stream, and this side can still
@@ -149,6 +154,8 @@ class stream_socket : public socket_handle {
   std::size_t zero_copy_threshold() const noexcept { return zero_copy_threshold_; }
 
  private:
+  // write_all's zero-copy form, out of line: a coroutine that waits for the kernel's notices.
+  task<result<void>> write_all_lent(std::span<const std::byte> buffer);
   bool sends_zero_copy(std::size_t bytes) const noexcept {
     return zero_copy_threshold_ != 0 && bytes >= zero_copy_threshold_;
   }
