@@ -54,7 +54,18 @@ void engine_config::validate() const {
 engine::engine(engine_config config)
     : config_((config.validate(), std::move(config))),
       backend_(choose_backend(config_)),
-      executor_(config_.time_slice) {}
+      executor_(config_.time_slice) {
+  executor_.set_awake_hook(&engine::note_awake, this);
+}
+
+void engine::note_awake(void* self) noexcept {
+  auto& awoken = *static_cast<engine*>(self);
+  // A task resumed while completions are delivered computes deadlines from recent_now(): after
+  // a wait of seconds, the turn's clock read would still be seconds old.
+  awoken.timers_.note_time(timer_set::clock::now());
+  // Running again: senders need not wake this shard until it prepares to sleep again.
+  if (awoken.inbox_ != nullptr) awoken.inbox_->woke_up();
+}
 
 engine::~engine() = default;
 
@@ -95,6 +106,7 @@ void engine::react() {
     }
   }
   const bool may_sleep = !wait || wait->count() > 0;
+  executor_.begin_delivery();
   if (may_sleep && inbox_ != nullptr && !inbox_->prepare_to_sleep()) {
     wait = std::chrono::nanoseconds::zero();
     backend_->poll(wait);
@@ -102,6 +114,7 @@ void engine::react() {
     backend_->poll(wait);
     if (may_sleep && inbox_ != nullptr) inbox_->woke_up();
   }
+  executor_.end_delivery();
   // Always, so that recent_now() is never older than this turn.
   timers_.fire_due(timer_set::clock::now());
 }
