@@ -74,8 +74,8 @@ task<result<void>> stream_socket::read_exact(std::span<std::byte> buffer) {
   co_return result<void>{};
 }
 
-task<result<void>> stream_socket::write_all_lent(std::span<const std::byte> buffer) {
-  return write_all_zero_copy(native_handle(), buffer);
+send_all_operation stream_socket::write_all_lent(std::span<const std::byte> buffer) {
+  return send_all_operation(write_all_zero_copy(native_handle(), buffer));
 }
 
 task<result<void>> stream_socket::writev_all(std::span<const iovec> buffers) {

@@ -40,6 +40,19 @@ TEST_P(timers, recent_now_follows_the_clock_one_turn_behind_at_most) {
   EXPECT_TRUE(ordered);
 }
 
+// A task that I/O resumes while the reactor delivers completions runs before the turn's own
+// clock read: the delivery must read the clock first, or recent_now() would be as old as the
+// wait (here 50 ms with no timer armed, so nothing else reads the clock).
+TEST_P(timers, recent_now_is_fresh_in_a_task_that_io_resumes_after_a_long_wait) {
+  const bool fresh = run([]() -> task<bool> {
+    const auto before = clock::now();
+    EXPECT_TRUE(co_await percore::timeout(50ms));
+    const auto recent = recent_now();
+    co_return recent >= before + 50ms && recent <= clock::now();
+  });
+  EXPECT_TRUE(fresh);
+}
+
 TEST_P(timers, hundred_thousand_timers_fire_in_deadline_order) {
   constexpr int count = 100'000;
   const auto fired = run([]() -> task<std::vector<clock::time_point>> {

@@ -129,9 +129,7 @@ class stream_socket : public socket_handle {
   task<result<void>> read_exact(std::span<std::byte> buffer);
   // One awaiter, no coroutine frame: the next send starts from the previous one's completion.
   send_all_operation write_all(std::span<const std::byte> buffer) noexcept {
-    if (sends_zero_copy(buffer.size())) [[unlikely]] {
-      return send_all_operation(write_all_lent(buffer));
-    }
+    if (sends_zero_copy(buffer.size())) [[unlikely]] return write_all_lent(buffer);
     return send_all_operation(native_handle(), buffer);
   }
   task<result<void>> writev_all(std::span<const iovec> buffers);
@@ -155,7 +153,7 @@ class stream_socket : public socket_handle {
 
  private:
   // write_all's zero-copy form, out of line: a coroutine that waits for the kernel's notices.
-  task<result<void>> write_all_lent(std::span<const std::byte> buffer);
+  send_all_operation write_all_lent(std::span<const std::byte> buffer);
   bool sends_zero_copy(std::size_t bytes) const noexcept {
     return zero_copy_threshold_ != 0 && bytes >= zero_copy_threshold_;
   }
