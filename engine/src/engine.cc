@@ -29,6 +29,19 @@ std::unique_ptr<io::backend> choose_backend(const engine_config& config) {
   return io::make_default_backend(backend_options_of(config));
 }
 
+// The reactor's delivery of completions, ended even when poll throws (a failed kernel entry):
+// outside it, no completion resumes a task where it is delivered.
+class delivery_scope {
+ public:
+  explicit delivery_scope(executor& tasks) noexcept : tasks_(tasks) { tasks_.begin_delivery(); }
+  ~delivery_scope() { tasks_.end_delivery(); }
+  delivery_scope(const delivery_scope&) = delete;
+  delivery_scope& operator=(const delivery_scope&) = delete;
+
+ private:
+  executor& tasks_;
+};
+
 }  // namespace
 
 void engine_config::validate() const {
@@ -106,15 +119,16 @@ void engine::react() {
     }
   }
   const bool may_sleep = !wait || wait->count() > 0;
-  executor_.begin_delivery();
-  if (may_sleep && inbox_ != nullptr && !inbox_->prepare_to_sleep()) {
-    wait = std::chrono::nanoseconds::zero();
-    backend_->poll(wait);
-  } else {
-    backend_->poll(wait);
-    if (may_sleep && inbox_ != nullptr) inbox_->woke_up();
+  {
+    const delivery_scope delivering(executor_);
+    if (may_sleep && inbox_ != nullptr && !inbox_->prepare_to_sleep()) {
+      wait = std::chrono::nanoseconds::zero();
+      backend_->poll(wait);
+    } else {
+      backend_->poll(wait);
+      if (may_sleep && inbox_ != nullptr) inbox_->woke_up();
+    }
   }
-  executor_.end_delivery();
   // Always, so that recent_now() is never older than this turn.
   timers_.fire_due(timer_set::clock::now());
 }
