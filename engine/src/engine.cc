@@ -29,19 +29,6 @@ std::unique_ptr<io::backend> choose_backend(const engine_config& config) {
   return io::make_default_backend(backend_options_of(config));
 }
 
-// The reactor's delivery of completions, ended even when poll throws (a failed kernel entry):
-// outside it, no completion resumes a task where it is delivered.
-class delivery_scope {
- public:
-  explicit delivery_scope(executor& tasks) noexcept : tasks_(tasks) { tasks_.begin_delivery(); }
-  ~delivery_scope() { tasks_.end_delivery(); }
-  delivery_scope(const delivery_scope&) = delete;
-  delivery_scope& operator=(const delivery_scope&) = delete;
-
- private:
-  executor& tasks_;
-};
-
 }  // namespace
 
 void engine_config::validate() const {
@@ -67,18 +54,7 @@ void engine_config::validate() const {
 engine::engine(engine_config config)
     : config_((config.validate(), std::move(config))),
       backend_(choose_backend(config_)),
-      executor_(config_.time_slice) {
-  executor_.set_awake_hook(&engine::note_awake, this);
-}
-
-void engine::note_awake(void* self) noexcept {
-  auto& awoken = *static_cast<engine*>(self);
-  // A task resumed while completions are delivered computes deadlines from recent_now(): after
-  // a wait of seconds, the turn's clock read would still be seconds old.
-  awoken.timers_.note_time(timer_set::clock::now());
-  // Running again: senders need not wake this shard until it prepares to sleep again.
-  if (awoken.inbox_ != nullptr) awoken.inbox_->woke_up();
-}
+      executor_(config_.time_slice) {}
 
 engine::~engine() = default;
 
@@ -119,15 +95,12 @@ void engine::react() {
     }
   }
   const bool may_sleep = !wait || wait->count() > 0;
-  {
-    const delivery_scope delivering(executor_);
-    if (may_sleep && inbox_ != nullptr && !inbox_->prepare_to_sleep()) {
-      wait = std::chrono::nanoseconds::zero();
-      backend_->poll(wait);
-    } else {
-      backend_->poll(wait);
-      if (may_sleep && inbox_ != nullptr) inbox_->woke_up();
-    }
+  if (may_sleep && inbox_ != nullptr && !inbox_->prepare_to_sleep()) {
+    wait = std::chrono::nanoseconds::zero();
+    backend_->poll(wait);
+  } else {
+    backend_->poll(wait);
+    if (may_sleep && inbox_ != nullptr) inbox_->woke_up();
   }
   // Always, so that recent_now() is never older than this turn.
   timers_.fire_due(timer_set::clock::now());

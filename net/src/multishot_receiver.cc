@@ -132,9 +132,8 @@ void multishot_receiver::resolve(std::int32_t outcome, bool by_cancel) noexcept 
   percore::detail::wake(*waiter.root, by_cancel);
 }
 
-// Called as the last step of a completion: the reader may run at once, and close the stream.
 void multishot_receiver::wake_waiter() noexcept {
-  percore::detail::resume_after_io(*std::exchange(waiter_, nullptr)->root);
+  percore::detail::wake(*std::exchange(waiter_, nullptr)->root);
 }
 
 void read_waiter::on_cancel(percore::detail::cancel_hook& hook) noexcept {

@@ -90,8 +90,6 @@ class engine {
   // The reactor half of a loop turn: fire due timers, submit prepared I/O and reap
   // completions in one kernel entry, sleeping in the backend when no task is ready.
   void react();
-  // The executor's awake hook (see executor::begin_delivery).
-  static void note_awake(void* self) noexcept;
 
  private:
   // Makes this engine the thread's current one for the duration of a run.

@@ -69,36 +69,6 @@ class executor {
     if (queues_.size() > 1) schedule_slow(queue);
   }
 
-  // The reactor's delivery of completions (engine::react, around the backend's poll). Meanwhile
-  // a task whose I/O completed runs at once (resume_after_io) instead of through the run queue:
-  // its frame, which holds the request just completed, is still in the cache, and the queue's
-  // push and pop are saved. Before the first such task of a delivery, `awake(context)` brings
-  // what the task may look at up to date after the reactor's wait (recent_now, the mesh).
-  void begin_delivery() noexcept {
-    delivering_ = true;
-    awake_noted_ = false;
-  }
-  void end_delivery() noexcept { delivering_ = false; }
-  void set_awake_hook(void (*awake)(void*) noexcept, void* context) noexcept {
-    awake_ = awake;
-    awake_context_ = context;
-  }
-  // Not from inside a task (a completion delivered while a task submits into a full ring), and
-  // only with one task queue: with several, their shares decide who runs next.
-  bool may_resume_at_once() const noexcept {
-    return delivering_ && current_ == nullptr && queues_.size() == 1;
-  }
-  void resume_at_once(detail::promise_base& root) noexcept {
-    if (!awake_noted_) {
-      awake_noted_ = true;
-      if (awake_ != nullptr) awake_(awake_context_);
-    }
-    current_ = &root;
-    // The root may finish and free itself here: it is not touched after resume().
-    root.leaf.resume();
-    current_ = nullptr;
-  }
-
   // Runs ready tasks until none is left or one time slice has passed.
   void run_ready();
   bool has_ready() const noexcept { return ready_count_ > 0; }
@@ -182,10 +152,6 @@ class executor {
   bool slice_started_ = false;
   bool preempt_requested_ = false;
   bool stopping_ = false;
-  bool delivering_ = false;
-  bool awake_noted_ = false;
-  void (*awake_)(void*) noexcept = nullptr;
-  void* awake_context_ = nullptr;
   detail::parked_waiters* parked_ = nullptr;
   std::size_t live_tasks_ = 0;
 };
@@ -231,17 +197,6 @@ inline void wake(promise_base& root, bool by_cancel = false) noexcept {
   root.waiting_on = nullptr;
   if (by_cancel) root.flags |= woken_by_cancel;
   local_executor->schedule(root);
-}
-// Makes a root whose I/O operation completed runnable: at once while the reactor delivers
-// completions (see executor::begin_delivery), else at the back of its queue.
-inline void resume_after_io(promise_base& root) noexcept {
-  root.waiting_on = nullptr;
-  executor& running = *local_executor;
-  if (running.may_resume_at_once()) {
-    running.resume_at_once(root);
-  } else {
-    running.schedule(root);
-  }
 }
 }  // namespace detail
 

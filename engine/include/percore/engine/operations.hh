@@ -93,7 +93,7 @@ class [[nodiscard]] io_operation : detail::cancel_hook {
     // A zero-copy send's first completion: the kernel still reads the buffer until the last.
     if (request.more) return;
     auto* self = static_cast<io_operation*>(request.owner);
-    detail::resume_after_io(*self->root_);
+    detail::wake(*self->root_);
   }
   static void on_cancel(detail::cancel_hook& hook) noexcept {
     // The completion still comes, with -ECANCELED or the real result if the kernel was first;

@@ -55,9 +55,6 @@ class timer_set {
   // the deadline's precision is worth.
   clock::time_point recent_now() const noexcept { return recent_now_; }
 
-  // Records `now` as recent_now() without firing anything (fire_due does both).
-  void note_time(clock::time_point now) noexcept { recent_now_ = now; }
-
   // Fires, in deadline order (equal deadlines in arming order), every entry due at `now`.
   std::size_t fire_due(clock::time_point now) noexcept {
     recent_now_ = now;

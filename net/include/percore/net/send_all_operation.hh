@@ -67,7 +67,7 @@ class [[nodiscard]] send_all_operation : percore::detail::cancel_hook {
         return;  // the next send waits in the kernel
       }
     }
-    percore::detail::resume_after_io(*self->root_);
+    percore::detail::wake(*self->root_);
   }
 
   static void on_cancel(percore::detail::cancel_hook& hook) noexcept {
