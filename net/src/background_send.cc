@@ -72,10 +72,10 @@ void background_send::settle_operation::await_suspend(std::coroutine_handle<> se
   // cut it short.
   if (percore::detail::cancel_pending(root)) {
     send_.cancel();
-    percore::detail::park(self, nullptr);
+    percore::detail::park(root, self, nullptr);
     return;
   }
-  percore::detail::park(self, this);
+  percore::detail::park(root, self, this);
 }
 
 void background_send::settle_operation::on_cancel(percore::detail::cancel_hook& hook) noexcept {

@@ -81,7 +81,7 @@ bool multishot_acceptor::park(accept_waiter& waiter, std::coroutine_handle<> sel
   waiter.owner = this;
   waiter.next = nullptr;
   waiter.root = &root;
-  percore::detail::park(self, &waiter);
+  percore::detail::park(root, self, &waiter);
   if (tail_ != nullptr) {
     tail_->next = &waiter;
   } else {

@@ -111,7 +111,7 @@ bool multishot_receiver::park(read_waiter& waiter, std::coroutine_handle<> self)
     waiter_ = nullptr;
     return false;
   }
-  percore::detail::park(self, &waiter);
+  percore::detail::park(root, self, &waiter);
   return true;
 }
 

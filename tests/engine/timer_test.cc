@@ -42,7 +42,7 @@ TEST_P(timers, recent_now_follows_the_clock_one_turn_behind_at_most) {
 
 // A task that I/O resumes after a long wait must not see recent_now() as old as the wait (here
 // 50 ms with no timer armed): the turn reads the clock after the backend's poll, before any task
-// runs. (A resumption inside the poll's delivery, tried once, had to read it first.)
+// runs.
 TEST_P(timers, recent_now_is_fresh_in_a_task_that_io_resumes_after_a_long_wait) {
   const bool fresh = run([]() -> task<bool> {
     const auto before = clock::now();

@@ -45,7 +45,7 @@ class event : detail::parked_waiters {
         root.flags |= detail::woken_by_cancel;
         return false;
       }
-      detail::park(self, this);
+      detail::park(root, self, this);
       owner_->enqueue(root);
       return true;
     }

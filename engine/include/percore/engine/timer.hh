@@ -38,7 +38,8 @@ class sleep_awaitable : detail::cancel_hook, detail::timer_entry {
       cancelled_ = true;
       return false;
     }
-    root_ = &detail::park(self, this);
+    detail::park(root, self, this);
+    root_ = &root;
     detail::current_timers().arm(*this);
     return true;
   }
