@@ -147,9 +147,18 @@ void* frame_pool::allocate_slow(std::size_t index) {
 }
 
 void* frame_pool::carve(std::size_t block_size) {
-  if (bump_ == nullptr || static_cast<std::size_t>(bump_end_ - bump_) < block_size) add_chunk();
-  void* block = bump_;
-  bump_ += block_size;
+  // Whole-line blocks start on a line (see line_aligned_above); the bytes skipped stay unused.
+  const std::uintptr_t alignment = block_size % cache_line == 0 ? cache_line : granule;
+  const auto aligned = [alignment](char* at) {
+    const auto address = reinterpret_cast<std::uintptr_t>(at);
+    return at + (((address + alignment - 1) & ~(alignment - 1)) - address);
+  };
+  char* block = bump_ == nullptr ? nullptr : aligned(bump_);
+  if (block == nullptr || block > bump_end_ || static_cast<std::size_t>(bump_end_ - block) < block_size) {
+    add_chunk();
+    block = aligned(bump_);
+  }
+  bump_ = block + block_size;
   return block;
 }
 

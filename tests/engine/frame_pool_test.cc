@@ -2,6 +2,7 @@
 // other threads, the memory cap.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -24,6 +25,44 @@ TEST(frame_pool, blocks_of_every_kind_are_writable_and_reused) {
     std::memset(second, 0xcd, size);
     pool.deallocate(second, size);
   }
+}
+
+// Interleaved with small blocks, so that the bump pointer is mid-line when each is carved.
+TEST(frame_pool, blocks_above_256_bytes_are_whole_aligned_cache_lines) {
+  frame_pool pool;
+  struct taken_block {
+    void* block;
+    std::size_t size;
+    std::size_t whole;
+    unsigned char pattern;
+  };
+  std::vector<taken_block> taken;
+  std::vector<void*> small;
+  unsigned char pattern = 1;
+  for (std::size_t size : {std::size_t{257}, std::size_t{300}, std::size_t{432}, std::size_t{1000},
+                           std::size_t{1024}, std::size_t{4096}}) {
+    small.push_back(pool.allocate(16));
+    void* block = pool.allocate(size);
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(block) % frame_pool::cache_line, 0u) << size;
+    // To the end of its last line: the rounding is the block's own, not a neighbour's bytes.
+    const std::size_t whole = (size + frame_pool::cache_line - 1) / frame_pool::cache_line *
+                              frame_pool::cache_line;
+    std::memset(block, pattern, whole);
+    taken.push_back({block, size, whole, pattern++});
+  }
+  for (const taken_block& each : taken) {
+    for (std::size_t at = 0; at < each.whole; ++at) {
+      ASSERT_EQ(static_cast<unsigned char*>(each.block)[at], each.pattern) << each.size << " " << at;
+    }
+  }
+  // Small blocks stay packed 16 bytes apart.
+  void* first = pool.allocate(48);
+  void* second = pool.allocate(48);
+  EXPECT_EQ(static_cast<char*>(second) - static_cast<char*>(first), 48);
+  pool.deallocate(first, 48);
+  pool.deallocate(second, 48);
+  for (void* block : small) pool.deallocate(block, 16);
+  for (const taken_block& each : taken) pool.deallocate(each.block, each.size);
 }
 
 TEST(frame_pool, spans_are_counted_and_returned) {

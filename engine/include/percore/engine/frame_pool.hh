@@ -47,6 +47,11 @@ class frame_pool {
   // `largest_medium`) get a power-of-two block from the same chunks; larger ones get a span of
   // pages of their own.
   static constexpr std::size_t granule = 16;
+  // Blocks larger than this are whole cache lines, line-aligned: a connection's frame is
+  // brought into the cache line by line on every completion, and a frame that starts mid-line
+  // costs a line more each time (its promise and resume pointer alone would straddle two).
+  static constexpr std::size_t line_aligned_above = 256;
+  static constexpr std::size_t cache_line = 64;
   static constexpr std::size_t largest_block = 1024;
   static constexpr std::size_t largest_medium = std::size_t{256} << 10;
   // Memory is taken from the system in aligned chunks of this size, on demand.
@@ -153,6 +158,7 @@ class frame_pool {
   }
 
   static std::size_t class_of(std::size_t size) noexcept {
+    if (size > line_aligned_above) size = (size + cache_line - 1) & ~(cache_line - 1);
     return size == 0 ? 0 : (size - 1) / granule;
   }
   static chunk_header* chunk_of(void* pointer) noexcept {

@@ -19,19 +19,21 @@ class [[nodiscard]] maybe_ready {
 
   bool await_ready() const noexcept { return value_.has_value(); }
   std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) {
-    awaiter_.emplace(std::move(rest_).operator co_await());
-    (void)awaiter_->await_ready();  // throws for a task that was moved from
-    return awaiter_->await_suspend(caller);
+    typename task<T>::awaiter started = std::move(rest_).operator co_await();
+    (void)started.await_ready();  // throws for a task that was moved from
+    started_ = started.frame;
+    return started.await_suspend(caller);
   }
   T await_resume() {
     if (value_) return std::move(*value_);
-    return awaiter_->await_resume();
+    return typename task<T>::awaiter{started_}.await_resume();
   }
 
  private:
   std::optional<T> value_;
   task<T> rest_;
-  std::optional<typename task<T>::awaiter> awaiter_;
+  // The task's frame once awaited (its awaiter is only this handle): small in every frame.
+  typename task<T>::handle_type started_;
 };
 
 }  // namespace percore

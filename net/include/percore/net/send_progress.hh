@@ -20,8 +20,8 @@ struct send_progress {
   static constexpr std::int32_t stalled = 1;
 
   int fd = -1;
-  std::span<const std::byte> rest;
   std::int32_t outcome = 0;  // 0 (sent, or under way), -errno, or stalled
+  std::span<const std::byte> rest;
   io::request request;
 
   // A new transfer over a progress whose request served an earlier one.

@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <cstddef>
 #include <memory>
+#include <new>
 #include <span>
+#include <type_traits>
 
 #include <percore/engine/operations.hh>
 #include <percore/engine/task.hh>
@@ -55,8 +57,13 @@ class [[nodiscard]] stream_read_operation {
  public:
   stream_read_operation(int fd, std::span<std::byte> buffer,
                         detail::multishot_receiver* receiver) noexcept
-      : receiver_(receiver), operation_(percore::recv(fd, buffer)) {
-    waiter_.buffer = buffer;
+      : receiver_(receiver) {
+    if (receiver_ == nullptr) {
+      ::new (static_cast<void*>(&operation_)) io_operation<std::size_t>(percore::recv(fd, buffer));
+    } else {
+      ::new (static_cast<void*>(&waiter_)) detail::read_waiter();
+      waiter_.buffer = buffer;
+    }
   }
   stream_read_operation(const stream_read_operation&) = delete;
 
@@ -74,8 +81,15 @@ class [[nodiscard]] stream_read_operation {
 
  private:
   detail::multishot_receiver* receiver_;
-  detail::read_waiter waiter_;
-  io_operation<std::size_t> operation_;
+  // One or the other, as receiver_ says: every read of a connection's loop holds this awaiter in
+  // the task's frame, and the frame's size is what each completion brings into the cache.
+  union {
+    detail::read_waiter waiter_;
+    io_operation<std::size_t> operation_;
+  };
+  // Neither needs its destructor run, so the union needs none that asks which is there.
+  static_assert(std::is_trivially_destructible_v<detail::read_waiter> &&
+                std::is_trivially_destructible_v<io_operation<std::size_t>>);
 };
 
 class stream_socket : public socket_handle {
