@@ -60,6 +60,7 @@ uring_backend::uring_backend(const backend_options& options) {
     error = io_uring_queue_init_params(options.ring_entries, &ring_, &params);
     if (error == 0) {
       setup_flags_ = params.flags;
+      poll_first_ = (params.flags & IORING_SETUP_DEFER_TASKRUN) != 0;
       break;
     }
     if (error != -EINVAL) break;

@@ -51,6 +51,10 @@ class uring_backend final : public backend {
   void prepare(request& r) {
     io_uring_sqe* sqe = next_sqe();
     detail::prepare_uring(r, sqe);
+    // A stream's next read mostly waits for the peer (a request after the last answer): arm
+    // the wait at once instead of first trying a recv that fails. Echo at 1,000 connections:
+    // 0.092 -> 0.071 us of user CPU per request, system time unchanged (docs/net.md).
+    if (r.op == opcode::recv && poll_first_) sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
     io_uring_sqe_set_data(sqe, &r);
     ++in_flight_;
   }
@@ -67,6 +71,9 @@ class uring_backend final : public backend {
 
   io_uring ring_{};
   unsigned setup_flags_ = 0;
+  // IORING_RECVSEND_POLL_FIRST (5.19) is known to every kernel that took DEFER_TASKRUN (6.1);
+  // an older one would fail the recv with EINVAL.
+  bool poll_first_ = false;
   bool registered_ring_fd_ = false;
   std::size_t in_flight_ = 0;
   // Another thread writes to this eventfd to interrupt a wait; a read on it is always queued.
