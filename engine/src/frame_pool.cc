@@ -154,7 +154,8 @@ void* frame_pool::carve(std::size_t block_size) {
     return at + (((address + alignment - 1) & ~(alignment - 1)) - address);
   };
   char* block = bump_ == nullptr ? nullptr : aligned(bump_);
-  if (block == nullptr || block > bump_end_ || static_cast<std::size_t>(bump_end_ - block) < block_size) {
+  if (block == nullptr || block > bump_end_ ||
+      static_cast<std::size_t>(bump_end_ - block) < block_size) {
     add_chunk();
     block = aligned(bump_);
   }

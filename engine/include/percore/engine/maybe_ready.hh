@@ -19,21 +19,16 @@ class [[nodiscard]] maybe_ready {
 
   bool await_ready() const noexcept { return value_.has_value(); }
   std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) {
-    typename task<T>::awaiter started = std::move(rest_).operator co_await();
-    (void)started.await_ready();  // throws for a task that was moved from
-    started_ = started.frame;
-    return started.await_suspend(caller);
+    return rest_.await_suspend(caller);
   }
   T await_resume() {
     if (value_) return std::move(*value_);
-    return typename task<T>::awaiter{started_}.await_resume();
+    return rest_.await_resume();
   }
 
  private:
   std::optional<T> value_;
-  task<T> rest_;
-  // The task's frame once awaited (its awaiter is only this handle): small in every frame.
-  typename task<T>::handle_type started_;
+  detail::awaited_child<T> rest_;
 };
 
 }  // namespace percore

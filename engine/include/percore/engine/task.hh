@@ -173,4 +173,36 @@ task<T> detail::promise<T>::get_return_object() noexcept {
   return task<T>(std::coroutine_handle<promise<T>>::from_promise(*this));
 }
 
+namespace detail {
+
+// A task that an awaiter of another kind awaits in its stead (maybe_ready, write_all's zero-copy
+// form): only its frame's handle, owned until the result is taken, so that it costs the awaiter
+// one word. Empty when built from an empty task.
+template <class T>
+class awaited_child {
+ public:
+  awaited_child() noexcept = default;
+  explicit awaited_child(task<T> child) noexcept : frame_(child.release()) {}
+  awaited_child(const awaited_child&) = delete;
+  awaited_child& operator=(const awaited_child&) = delete;
+  // Never awaited, or its awaiter destroyed while it runs: the frame ends here.
+  ~awaited_child() {
+    if (frame_) frame_.destroy();
+  }
+
+  explicit operator bool() const noexcept { return static_cast<bool>(frame_); }
+
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) {
+    typename task<T>::awaiter started{frame_};
+    (void)started.await_ready();  // throws for a task that was moved from
+    return started.await_suspend(caller);
+  }
+  T await_resume() { return typename task<T>::awaiter{std::exchange(frame_, {})}.await_resume(); }
+
+ private:
+  typename task<T>::handle_type frame_;
+};
+
+}  // namespace detail
+
 }  // namespace percore

@@ -25,17 +25,13 @@ class [[nodiscard]] send_all_operation : percore::detail::cancel_hook {
   }
   // Zero-copy writes, which wait for the kernel's notifications: a coroutine does those.
   explicit send_all_operation(task<result<void>> lent) noexcept
-      : cancel_hook{&on_cancel}, lent_(lent.release()) {}
+      : cancel_hook{&on_cancel}, lent_(std::move(lent)) {}
   send_all_operation(const send_all_operation&) = delete;
-  // A zero-copy write never awaited (or whose task is destroyed while it runs) ends here.
-  ~send_all_operation() {
-    if (lent_) lent_.destroy();
-  }
 
   bool await_ready() const noexcept { return !lent_ && progress_.rest.empty(); }
 
   std::coroutine_handle<> await_suspend(std::coroutine_handle<> self) {
-    if (lent_) return lent_awaiter{lent_}.await_suspend(self);
+    if (lent_) return lent_.await_suspend(self);
     percore::detail::promise_base& root = percore::detail::current_task();
     if (percore::detail::cancel_pending(root)) {
       progress_.outcome = -ECANCELED;
@@ -55,7 +51,7 @@ class [[nodiscard]] send_all_operation : percore::detail::cancel_hook {
   }
 
   [[nodiscard]] result<void> await_resume() {
-    if (lent_) return lent_awaiter{std::exchange(lent_, {})}.await_resume();
+    if (lent_) return lent_.await_resume();
     return progress_.value();
   }
 
@@ -79,12 +75,10 @@ class [[nodiscard]] send_all_operation : percore::detail::cancel_hook {
     percore::detail::local_backend->cancel(self.progress_.request);
   }
 
-  using lent_awaiter = task<result<void>>::awaiter;
-
   percore::detail::promise_base* root_ = nullptr;
-  // The zero-copy form's coroutine (owned until it is awaited), or null. A bare handle keeps
-  // the copying form's awaiter, which every write_all of a connection's frame holds, small.
-  task<result<void>>::handle_type lent_;
+  // The zero-copy form's coroutine, or empty: one word in the copying form's awaiter, which
+  // every write_all of a connection's frame holds.
+  percore::detail::awaited_child<result<void>> lent_;
   detail::send_progress progress_;
 };
 
