@@ -15,7 +15,7 @@ import processes
 import record
 import tables
 import targets
-from clients import read_percore_load, read_wrk
+from clients import read_percore_load, read_raw_http_client, read_wrk
 from measure import measure
 from plan import LOAD_GENERATORS, Plan
 from processes import BenchError
@@ -76,7 +76,8 @@ def run_passes(plan):
                                             plan.setting))
             say(f"{step}, HTTP, {server.label}: {show(http[server.key][-1])}")
         for key, label in in_order(LOAD_GENERATORS, number):
-            reader = read_wrk if key == "wrk" else read_percore_load
+            reader = {"wrk": read_wrk, "raw-client": read_raw_http_client}.get(
+                key, read_percore_load)
             clients[key].append(measure(HTTP[0], key, plan.load_generator(key), reader,
                                         plan.load_setting))
             say(f"{step}, load generator {label}: {show(clients[key][-1])}")

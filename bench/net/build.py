@@ -8,7 +8,8 @@ from processes import BenchError
 
 BUILD, COMPILER = "build-bench", "clang++-16"
 TARGETS = ["bench/percore-echo", "bench/percore-httpd", "bench/raw/echo_uring",
-           "bench/raw/echo_epoll", "bench/load/percore-load", "bench/process_cpu"]
+           "bench/raw/echo_epoll", "bench/raw/http_client_uring", "bench/load/percore-load",
+           "bench/process_cpu"]
 
 
 def _quietly(argv, environment=None):

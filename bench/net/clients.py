@@ -1,5 +1,6 @@
 # The load generators and how their reports are read: percore-load drives every server (the
-# same client for all), wrk only stands beside it in the load generator comparison.
+# same client for all); wrk and the raw C liburing client only stand beside it in the load
+# generator comparison.
 import json
 import re
 from dataclasses import dataclass
@@ -8,6 +9,7 @@ from build import BUILD
 from processes import BenchError
 
 PERCORE_LOAD = f"{BUILD}/bench/load/percore-load"
+RAW_HTTP_CLIENT = f"{BUILD}/bench/raw/http_client_uring"
 
 
 @dataclass(frozen=True)
@@ -55,3 +57,17 @@ def read_wrk(output):
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors += int(bad.group(1)) if bad else 0
     return Report(float(rate.group(1)), None, None, errors)
+
+
+def raw_http_client(target, connections, duration, warmup):
+    """The floor of a load client: raw liburing, bytes counted, no parser (bench/raw)."""
+    port = target.rstrip("/").rsplit(":", 1)[1]
+    return [RAW_HTTP_CLIENT, "--connections", str(connections), "--duration", str(duration),
+            "--warmup", str(warmup), "--port", port]
+
+
+def read_raw_http_client(output):
+    rate = re.search(r"^requests/s ([0-9.]+)", output, re.M)
+    if not rate:
+        raise BenchError(f"http_client_uring printed no requests/s: {output.strip()[-300:]!r}")
+    return Report(float(rate.group(1)), None, None, 0)

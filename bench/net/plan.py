@@ -1,12 +1,13 @@
 # What each part of the network benchmark sends and where it runs: the client command lines, the
 # connection counts and the CPUs of servers and clients, fixed for the whole invocation.
-from clients import percore_load, wrk
+from clients import percore_load, raw_http_client, wrk
 from measure import Setting
 
 WARMUP = 1
 ECHO_CONNECTIONS, ECHO_MESSAGE = 1000, 64
 HTTP_CONNECTIONS = 256
-LOAD_GENERATORS = [("percore-load", "percore-load --smp 1"), ("wrk", "wrk -t1")]
+LOAD_GENERATORS = [("percore-load", "percore-load --smp 1"), ("wrk", "wrk -t1"),
+                   ("raw-client", "raw C liburing client (the floor: counts bytes, no parser)")]
 
 
 class Plan:
@@ -27,6 +28,8 @@ class Plan:
     def load_generator(self, key):
         if key == "wrk":
             return lambda target: wrk(target, HTTP_CONNECTIONS, WARMUP + self.duration)
+        if key == "raw-client":
+            return lambda target: raw_http_client(target, HTTP_CONNECTIONS, self.duration, WARMUP)
         return lambda target: percore_load(target, HTTP_CONNECTIONS, self.duration, WARMUP, 1)
 
     def open_loop(self, rate):

@@ -78,6 +78,10 @@ def report_text(plan, summaries, rate, verdicts):
         f"### Load generators: {HTTP_CONNECTIONS} connections against percore-httpd, one client "
         "core each", "",
         *tables.client_table(LOAD_GENERATORS, clients), "",
+        "The raw client, which does almost nothing in user space, shows how low a load "
+        "client's CPU per request goes here: "
+        f"{tables.times(tables.ratio(clients['raw-client']['total'], clients['wrk']['total']))} "
+        "of wrk's, against the 2/3 asked of percore-load.", "",
         f"### Open loop: percore-load --rate {rate:,.0f} against percore-httpd, "
         f"{HTTP_CONNECTIONS} connections", "",
         *tables.open_loop_table("percore-httpd", open_loop), "",

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "echo_connections.h"
+#include "raw_ring.h"
 #include "server_threads.h"
 
 enum operation { operation_accept, operation_recv, operation_send, operation_stop,
@@ -63,21 +64,6 @@ static void arm_send(struct echo_loop *loop, struct echo_connection *connection)
                      connection->length - connection->sent, MSG_NOSIGNAL);
 }
 
-/* The fastest setup the kernel accepts: one issuer and task work run only when this thread
- * enters the kernel, else cooperative task work, else plain. */
-static int setup_ring(struct io_uring *ring) {
-  const unsigned flag_sets[] = {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
-                                IORING_SETUP_COOP_TASKRUN, 0};
-  int result = -EINVAL;
-  for (size_t index = 0; index < sizeof flag_sets / sizeof flag_sets[0]; ++index) {
-    struct io_uring_params params = {.flags = flag_sets[index] | IORING_SETUP_CQSIZE,
-                                     .cq_entries = completion_entries};
-    result = io_uring_queue_init_params(submission_entries, ring, &params);
-    if (result != -EINVAL) return result;
-  }
-  return result;
-}
-
 static void on_completion(struct echo_loop *loop, const struct io_uring_cqe *completion) {
   const enum operation operation = (enum operation)(completion->user_data & 0xff);
   const int fd = (int)(completion->user_data >> 8);
@@ -118,7 +104,7 @@ static void on_completion(struct echo_loop *loop, const struct io_uring_cqe *com
 
 static int serve(struct server_thread *thread) {
   struct echo_loop loop = {.listener = thread->listener};
-  const int setup = setup_ring(&loop.ring);
+  const int setup = setup_raw_ring(&loop.ring, submission_entries, completion_entries);
   if (setup < 0 || !echo_connections_init(&loop.connections, thread->descriptor_limit)) {
     fprintf(stderr, "echo_uring: cannot set up a ring: %s\n", strerror(setup < 0 ? -setup : ENOMEM));
     server_thread_ready(thread, false);
