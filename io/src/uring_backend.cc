@@ -209,7 +209,7 @@ std::size_t uring_backend::reap() {
         const io_uring_cqe& later = cq.cqes[(head + prefetch_distance) & cq.ring_mask];
         const auto* ahead = reinterpret_cast<const char*>(later.user_data);
         __builtin_prefetch(ahead);
-        __builtin_prefetch(ahead + 64);
+        __builtin_prefetch(ahead + cache_line);
       }
       auto* r = reinterpret_cast<request*>(cqe.user_data);
       const std::int32_t res = cqe.res;

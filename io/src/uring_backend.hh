@@ -64,8 +64,10 @@ class uring_backend final : public backend {
   // once and then running it evicted each frame between the two, for half as much user CPU per
   // echo again. 16 and 32 were slower than 64, 128 no better (docs/net.md).
   static constexpr std::size_t delivery_batch = 64;
-  // How many completions ahead reap() prefetches the request of.
+  // How many completions ahead reap() prefetches the request of, and how much of it: an
+  // io::request (80 bytes) spans two cache lines.
   static constexpr int prefetch_distance = 8;
+  static constexpr int cache_line = 64;
   std::size_t reap();
   bool kernel_has_work_for_us() const noexcept;
 

@@ -5,8 +5,8 @@
 #include <cerrno>
 #include <coroutine>
 #include <cstddef>
-#include <utility>
 #include <span>
+#include <utility>
 
 #include <percore/engine/operations.hh>
 #include <percore/engine/task.hh>
